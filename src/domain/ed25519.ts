@@ -1,7 +1,7 @@
 /**
  * Raw Ed25519 (RFC 8032) over node:crypto, the implementation every node uses to sign and
  * check records. node:crypto (OpenSSL) was chosen over @noble/ed25519 by measurement:
- * test/bench/ed25519.bench.ts shows it about 20x faster at verifying, which is the ingest
+ * test/bench/ed25519.bench.ts shows it about 14x faster at verifying, which is the ingest
  * hot path (figures in that file's header). Keys here are bare bytes: a
  * 32-byte seed (the RFC 8032 secret key) and a 32-byte public key.
  */

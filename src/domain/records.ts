@@ -24,6 +24,14 @@ export const FUTURE_SKEW_MS = 10 * 60 * 1000
 /** Signatures cover these bytes first, so a record signature can never pass for another kind of message. */
 export const RECORD_DOMAIN_PREFIX: Uint8Array = new TextEncoder().encode('ggen-market/record/v1\0')
 
+/**
+ * Blocks made by `decodeRecord`, whose bytes are known canonical, so that verifying need
+ * not encode the body again: in the canonical envelope `{sig, body}` the body's encoding is
+ * the tail of the bytes after a fixed 76-byte head (map header, "sig", 64-byte sig, "body").
+ */
+const canonicalBlocks = new WeakSet<RecordBlock>()
+const BODY_OFFSET = 76
+
 /** The record id of encoded envelope bytes: CIDv1, dag-cbor, sha2-256. */
 export function recordIdOf(bytes: Uint8Array): CID {
   const digest = createHash('sha256').update(bytes).digest()
@@ -32,7 +40,10 @@ export function recordIdOf(bytes: Uint8Array): CID {
 
 /** The exact bytes a publisher signs for `body`: the domain prefix, then dag-cbor(body). */
 export function signingBytes(body: RecordBody): Uint8Array {
-  const encoded = dagCbor.encode(body)
+  return prefixed(dagCbor.encode(body))
+}
+
+function prefixed(encoded: Uint8Array): Uint8Array {
   const out = new Uint8Array(RECORD_DOMAIN_PREFIX.length + encoded.length)
   out.set(RECORD_DOMAIN_PREFIX)
   out.set(encoded, RECORD_DOMAIN_PREFIX.length)
@@ -93,13 +104,16 @@ export function decodeRecord(bytes: Uint8Array, expectedCid?: CID): RecordBlock 
       expected,
     })
   }
-  return { cid, bytes, record }
+  const block: RecordBlock = { cid, bytes, record }
+  canonicalBlocks.add(block)
+  return block
 }
 
 /** Checks the record's signature against the key its body names; throws InvalidRecordError if it does not match. */
 export function verifyRecord(block: RecordBlock): void {
   const { body, sig } = block.record
-  if (!verify(body.publisher, signingBytes(body), sig)) {
+  const signed = canonicalBlocks.has(block) ? prefixed(block.bytes.subarray(BODY_OFFSET)) : signingBytes(body)
+  if (!verify(body.publisher, signed, sig)) {
     throw new InvalidRecordError(`signature does not match publisher ${body.publisher}`, {
       publisher: body.publisher,
       record: block.cid.toString(),

@@ -151,6 +151,16 @@ describe('signing and opening records', () => {
     )
   })
 
+  it('verifies a block assembled by hand, from its record rather than its bytes', () => {
+    const block = signRecord(yank(), alice)
+    const record = dagCbor.decode(block.bytes) as typeof block.record
+    verifyRecord({ cid: block.cid, bytes: block.bytes, record })
+    const forged = { ...record, body: { ...record.body, reason: 'fine' } }
+    expect(reasonOf(() => verifyRecord({ cid: block.cid, bytes: block.bytes, record: forged }))).toMatch(
+      /signature does not match/,
+    )
+  })
+
   it('rejects bytes whose id is not the expected one', () => {
     const a = signRecord(release(), alice)
     const b = signRecord(yank(), alice)
