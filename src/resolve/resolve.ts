@@ -92,7 +92,7 @@ export function resolve(
 interface Round {
   requirements: Map<string, Requirement[]>
   used: Map<string, Choice>
-  failures: Map<string, unknown>
+  failures: Map<string, ResolveError>
 }
 
 class Resolver {
@@ -109,23 +109,14 @@ class Resolver {
     for (const request of requests) {
       const range = rangeOf(request)
       if (semver.validRange(range) === null) {
-        throw new UsageError(
-          `${request.id}@${range}: "${range}" is not a semver range (try ^1.2, ~1.2.3, 1.x or *)`,
-          {
-            id: request.id,
-            range,
-          },
-        )
+        const reason = `"${range}" is not a semver range (try ^1.2, ~1.2.3, 1.x or *)`
+        throw new UsageError(`${request.id}@${range}: ${reason}`, { id: request.id, range })
       }
       if (request.publisher === undefined) continue
       const earlier = this.publishers.get(request.id)
       if (earlier !== undefined && earlier !== request.publisher) {
-        throw new UsageError(
-          `${request.id} was asked for with two publishers, ${earlier} and ${request.publisher}`,
-          {
-            id: request.id,
-          },
-        )
+        const reason = `${request.id} was asked for with two publishers, ${earlier} and ${request.publisher}`
+        throw new UsageError(reason, { id: request.id })
       }
       this.publishers.set(request.id, request.publisher)
     }

@@ -125,10 +125,13 @@ function explainNoChoice(query: VersionQuery, fits: readonly Candidate[]): Resol
   if (unmet !== undefined || requirements.length < 2) {
     const shown = unmet ?? requirements[0]
     const what = shown === undefined ? '' : ` matches ${describe(shown)}`
+    const hint =
+      shown === undefined || shown.by === REQUESTED_BY
+        ? `Ask for a range that one of them satisfies (see \`ggen-market info ${id}\`).`
+        : `If the node is behind, let it catch up (\`ggen-market daemon\`); else ask for another version of ${shown.by.replace(/@[^@]*$/, '')}.`
     return new ResolveError(
       'ERR_NO_MATCH',
-      `no installable version of ${id}${what}; available: ${available}.\n` +
-        `Ask for a range that one of them satisfies (see \`ggen-market info ${id}\`).`,
+      `no installable version of ${id}${what}; available: ${available}.\n${hint}`,
       { id, requirements, versions: versionFacts(candidates) },
     )
   }

@@ -130,7 +130,7 @@ describe('ggen.lock', () => {
     await writeLockfile(dir, { version: 1, packs: [entry('a', '1.0.0')] })
     await writeFile(
       path,
-      (await readFile(path, 'utf8')).replace(/\[\[pack\]\][^]*/, (p) => `${p}\n${p}`),
+      (await readFile(path, 'utf8')).replace(/\[\[pack\]\][\s\S]*/, (p) => `${p}\n${p}`),
     )
     expect((await failure(readLockfile(dir))).message).toContain(
       '[[pack]] #2 (a), field id: a is pinned twice',

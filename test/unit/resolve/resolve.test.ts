@@ -253,6 +253,15 @@ describe('errors that name the packages', () => {
       'available: 1.0.0, 1.1.0 (yanked), 2.0.0 (conflicted), 3.0.0-rc.1 (prerelease)',
     )
   })
+  it('tells the user to move the dependent when its range matches nothing here', () => {
+    const entries = [release('app', '1.0.0', { deps: { lib: '^2' } }), release('lib', '1.0.0')]
+    const err = failure(() => run(entries, [{ id: 'app' }]))
+    expect(err.code).toBe('ERR_NO_MATCH')
+    expect(err.message).toContain(
+      'no installable version of lib matches ^2 (by app@1.0.0); available: 1.0.0.',
+    )
+    expect(err.message).toContain('ask for another version of app')
+  })
 })
 
 describe('owner choice', () => {
