@@ -48,7 +48,7 @@ export function pickLatest<T>(items: readonly T[], version: (item: T) => string)
   return best
 }
 
-/** The latest installable release per owner among one id's annotated releases. */
+/** The latest installable release per owner among one id's annotated releases, by owner key. */
 export function latestPerOwner(entries: readonly AnnotatedRelease[]): AnnotatedRelease[] {
   const only = entries[0]
   if (entries.length === 1 && only !== undefined) {
@@ -62,7 +62,8 @@ export function latestPerOwner(entries: readonly AnnotatedRelease[]): AnnotatedR
     else list.push(entry)
   }
   const out: AnnotatedRelease[] = []
-  for (const list of byOwner.values()) out.push(pickLatest(list, (e) => e.row.version)!)
+  for (const owner of [...byOwner.keys()].sort())
+    out.push(pickLatest(byOwner.get(owner)!, (e) => e.row.version)!)
   return out
 }
 

@@ -72,11 +72,13 @@ export class RecordWriter {
     this.#markConflicted = db.prepare(
       'UPDATE releases SET conflicted = 1 WHERE id = ? AND version = ? AND publisher = ?',
     )
-    // OR IGNORE: the same publisher re-signing the same CID for a version is no conflict,
-    // and the first record that released it stays its record.
+    // The same publisher re-signing the same CID for a version is no conflict, and the first
+    // record that released it stays its record. ON CONFLICT, not OR IGNORE: OR IGNORE would
+    // also swallow CHECK and NOT NULL failures.
     this.#insertRelease = db.prepare(
-      `INSERT OR IGNORE INTO releases (id, version, publisher, cid, record, published, size, manifest, conflicted)
-       VALUES (@id, @version, @publisher, @cid, @record, @published, @size, @manifest, @conflicted)`,
+      `INSERT INTO releases (id, version, publisher, cid, record, published, size, manifest, conflicted)
+       VALUES (@id, @version, @publisher, @cid, @record, @published, @size, @manifest, @conflicted)
+       ON CONFLICT (id, version, publisher, cid) DO NOTHING`,
     )
     this.#insertYank = db.prepare(
       `INSERT INTO yanks (record, id, version, publisher, reason, time)
@@ -107,8 +109,8 @@ export class RecordWriter {
   }
 
   /**
-   * Files many records in one transaction (import, catch-up): far fewer commits than one
-   * each. A record that fails rolls back only itself (a savepoint), then the error is thrown.
+   * Files many records in one transaction (import, catch-up): one commit instead of one per
+   * record. All or nothing: a record that fails rolls the whole batch back and throws.
    */
   applyMany(blocks: readonly RecordBlock[], options: ApplyOptions = {}): ApplyResult[] {
     return this.#applyMany(blocks, options)

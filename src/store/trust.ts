@@ -23,7 +23,9 @@ export class TrustList {
   constructor(db: Database.Database) {
     this.#list = db.prepare('SELECT key, added_at AS addedAt, note FROM trust ORDER BY added_at, key')
     this.#has = db.prepare('SELECT 1 FROM trust WHERE key = ?')
-    this.#add = db.prepare('INSERT OR IGNORE INTO trust (key, added_at, note) VALUES (?, ?, ?)')
+    this.#add = db.prepare(
+      'INSERT INTO trust (key, added_at, note) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING',
+    )
     this.#setNote = db.prepare('UPDATE trust SET note = ? WHERE key = ?')
     this.#remove = db.prepare('DELETE FROM trust WHERE key = ?')
   }
