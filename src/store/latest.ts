@@ -52,7 +52,8 @@ export function pickLatest<T>(items: readonly T[], version: (item: T) => string)
 export function latestPerOwner(entries: readonly AnnotatedRelease[]): AnnotatedRelease[] {
   const only = entries[0]
   if (entries.length === 1 && only !== undefined) {
-    return installable(only.yanked, only.conflicted, only.row.version) ? [only] : []
+    // The common case at scale; verified records carry canonical semver, so nothing to compare.
+    return only.yanked || only.conflicted ? [] : [only]
   }
   const byOwner = new Map<string, AnnotatedRelease[]>()
   for (const entry of entries) {
