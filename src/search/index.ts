@@ -9,11 +9,11 @@ import { type SearchDocument, type SearchSource, toSearchDocument } from './docu
 import {
   fuzzyFor,
   ID_FIELD,
-  idLikeTokens,
   MAX_FUZZY,
+  parseQuery,
   prefixFor,
   processTerm,
-  queryTerms,
+  type QueryToken,
   tokenize,
 } from './terms.js'
 
@@ -56,24 +56,15 @@ export interface SearchResponse {
 export const BOOSTS = { id: 3, title: 3, keywords: 2, categories: 1.5, description: 1, authors: 1 }
 
 const FIELDS = Object.keys(BOOSTS)
-const STORED = ['id', 'owner', 'version', 'title', 'description', 'keywords', 'categories']
-
-/** The stored fields MiniSearch hands back with each result. */
-interface Stored {
-  id: string
-  owner: string
-  version: string
-  title: string
-  description: string
-  keywords: string[]
-  categories: string[]
-}
 
 /** MiniSearch options; a persisted index must be loaded with exactly these. */
 const OPTIONS: Options<SearchDocument> = {
   idField: 'key',
   fields: FIELDS,
-  storeFields: STORED,
+  // Documents are kept in our own map rather than as MiniSearch stored fields: MiniSearch
+  // copies stored fields into every match before filtering and sorting, which dominated
+  // the cost of queries matching thousands of packages.
+  storeFields: [],
   stringifyField: (value: unknown) => (Array.isArray(value) ? value.join(' ') : String(value)),
   tokenize,
   processTerm,
@@ -87,8 +78,14 @@ const OPTIONS: Options<SearchDocument> = {
   },
 }
 
-/** Keywords and categories are matched case-insensitively, so they are stored lower-cased. */
-function indexable(doc: SearchDocument): SearchDocument {
+/** The serialisable form of an index. */
+export interface SearchIndexJSON {
+  search: AsPlainObject
+  docs: SearchDocument[]
+}
+
+/** Keywords and categories are matched case-insensitively, so they are kept lower-cased. */
+function normalised(doc: SearchDocument): SearchDocument {
   return {
     ...doc,
     keywords: doc.keywords.map((k) => k.toLowerCase()),
@@ -104,73 +101,75 @@ function checkLimit(limit: number | undefined): number {
   return limit
 }
 
-/** The MiniSearch filter for `opts`, or undefined when nothing is filtered. */
-function filterFor(opts: SearchOptions): ((r: SearchResult) => boolean) | undefined {
+/** A predicate on documents for `opts`, or undefined when nothing is filtered. */
+function filterFor(opts: SearchOptions): ((d: SearchDocument) => boolean) | undefined {
   const category = opts.category?.toLowerCase()
   const keyword = opts.keyword?.toLowerCase()
   const publisher = opts.publisher
   if (category === undefined && keyword === undefined && publisher === undefined) return undefined
-  return (r) => {
-    const s = r as unknown as Stored
-    return (
-      (publisher === undefined || s.owner === publisher) &&
-      (category === undefined || s.categories.includes(category)) &&
-      (keyword === undefined || s.keywords.includes(keyword))
-    )
+  return (d) =>
+    (publisher === undefined || d.owner === publisher) &&
+    (category === undefined || d.categories.includes(category)) &&
+    (keyword === undefined || d.keywords.includes(keyword))
+}
+
+/** Matches the start of whole package ids; never fuzzy. */
+function idPrefixQuery(prefix: string): Query {
+  return {
+    queries: [prefix],
+    fields: [ID_FIELD],
+    tokenize: (t: string) => [t],
+    processTerm: (t: string) => t,
+    prefix: true,
+    fuzzy: false,
   }
 }
 
 /**
- * The MiniSearch query for a text: all words must match (each by prefix or with a typo),
- * or an id-like token matches the start of a package id.
+ * The MiniSearch query for parsed tokens, combined with `combineWith`. A token matches
+ * when all its words do (each exactly, by prefix or with a typo) or, for an id-like
+ * token, when it starts a package id.
  */
-function textQuery(terms: string[], idTokens: string[], combineWith: 'AND' | 'OR'): Query {
-  const queries: Query[] = []
-  if (terms.length > 0) queries.push({ queries: [terms.join(' ')], combineWith })
-  for (const token of idTokens) {
-    queries.push({
-      queries: [token],
-      fields: [ID_FIELD],
-      tokenize: (t: string) => [t],
-      processTerm: (t: string) => t,
-      prefix: true,
-      fuzzy: false,
-    })
-  }
-  return { queries, combineWith: 'OR' }
+function textQuery(tokens: QueryToken[], combineWith: 'AND' | 'OR'): Query {
+  const queries = tokens.map((t): Query => {
+    const words: Query = { queries: [t.words.join(' ')], combineWith: 'AND' }
+    if (t.idPrefix === undefined) return words
+    const prefix = idPrefixQuery(t.idPrefix)
+    return t.words.length === 0 ? prefix : { queries: [words, prefix], combineWith: 'OR' }
+  })
+  return { queries, combineWith }
 }
 
-function toHit(r: SearchResult): SearchHit {
-  const s = r as unknown as Stored
+function toHit(d: SearchDocument, score: number): SearchHit {
   return {
-    id: s.id,
-    title: s.title,
-    version: s.version,
-    description: s.description,
-    publisher: s.owner,
-    score: Math.round(r.score * 1000) / 1000,
+    id: d.id,
+    title: d.title,
+    version: d.version,
+    description: d.description,
+    publisher: d.owner,
+    score: Math.round(score * 1000) / 1000,
   }
 }
 
 /** Listing order when there is no query to rank by: by id, then by publisher. */
-function byIdThenOwner(a: SearchResult, b: SearchResult): number {
-  const sa = a as unknown as Stored
-  const sb = b as unknown as Stored
-  if (sa.id !== sb.id) return sa.id < sb.id ? -1 : 1
-  return sa.owner < sb.owner ? -1 : sa.owner > sb.owner ? 1 : 0
+function byIdThenOwner(a: SearchDocument, b: SearchDocument): number {
+  if (a.id !== b.id) return a.id < b.id ? -1 : 1
+  return a.owner < b.owner ? -1 : a.owner > b.owner ? 1 : 0
 }
 
 /** Ranked, typo-tolerant, prefix-matching search over one document per (id, owner). */
 export class SearchIndex {
   readonly #mini: MiniSearch<SearchDocument>
+  readonly #docs: Map<string, SearchDocument>
 
-  private constructor(mini: MiniSearch<SearchDocument>) {
+  private constructor(mini: MiniSearch<SearchDocument>, docs: Map<string, SearchDocument>) {
     this.#mini = mini
+    this.#docs = docs
   }
 
   /** An empty index. */
   static empty(): SearchIndex {
-    return new SearchIndex(new MiniSearch(OPTIONS))
+    return new SearchIndex(new MiniSearch(OPTIONS), new Map())
   }
 
   /** An index of `sources`, typically the store's latest release per (id, owner). */
@@ -184,38 +183,40 @@ export class SearchIndex {
    * Restores an index from `toJSON()` output. Throws if the data is not an index of this
    * shape; persist.ts turns that into "rebuild".
    */
-  static fromJSON(data: AsPlainObject): SearchIndex {
-    const fields = Object.keys(data.fieldIds ?? {})
+  static fromJSON(data: SearchIndexJSON): SearchIndex {
+    const fields = Object.keys(data.search.fieldIds ?? {})
     if (fields.length !== FIELDS.length || !FIELDS.every((f) => fields.includes(f))) {
       throw new Error('the saved index has other fields')
     }
-    const mini = MiniSearch.loadJS(data, OPTIONS)
-    if (mini.documentCount !== Object.keys(data.documentIds).length) {
+    const mini = MiniSearch.loadJS(data.search, OPTIONS)
+    const docs = new Map(data.docs.map((d) => [d.key, d]))
+    if (mini.documentCount !== docs.size || data.docs.some((d) => !mini.has(d.key))) {
       throw new Error('the saved index is inconsistent')
     }
-    return new SearchIndex(mini)
+    return new SearchIndex(mini, docs)
   }
 
   /** Number of documents (packages per owner) in the index. */
   get size(): number {
-    return this.#mini.documentCount
+    return this.#docs.size
   }
 
   /** Whether the document of `key` is indexed. */
   has(key: string): boolean {
-    return this.#mini.has(key)
+    return this.#docs.has(key)
   }
 
   /** Adds the document, replacing any earlier document of the same (id, owner). */
   upsert(doc: SearchDocument): void {
-    const d = indexable(doc)
-    if (this.#mini.has(d.key)) this.#mini.replace(d)
+    const d = normalised(doc)
+    if (this.#docs.has(d.key)) this.#mini.replace(d)
     else this.#mini.add(d)
+    this.#docs.set(d.key, d)
   }
 
   /** Removes the document of `key`; returns whether there was one. */
   remove(key: string): boolean {
-    if (!this.#mini.has(key)) return false
+    if (!this.#docs.delete(key)) return false
     this.#mini.discard(key)
     return true
   }
@@ -227,24 +228,27 @@ export class SearchIndex {
    */
   search(query: string, opts: SearchOptions = {}): SearchResponse {
     const limit = checkLimit(opts.limit)
-    const filter = filterFor(opts)
-    let results: SearchResult[]
+    const accept = filterFor(opts)
     if (query.trim() === '') {
-      results = this.#mini.search(MiniSearch.wildcard, filter ? { filter } : {}).sort(byIdThenOwner)
-    } else {
-      const terms = queryTerms(query)
-      const idTokens = idLikeTokens(query)
-      if (terms.length === 0 && idTokens.length === 0) return { total: 0, results: [] }
-      results = this.#mini.search(textQuery(terms, idTokens, 'AND'), filter ? { filter } : {})
-      if (results.length === 0 && terms.length > 1) {
-        results = this.#mini.search(textQuery(terms, idTokens, 'OR'), filter ? { filter } : {})
-      }
+      const listed = [...this.#docs.values()].filter(accept ?? (() => true)).sort(byIdThenOwner)
+      return { total: listed.length, results: listed.slice(0, limit).map((d) => toHit(d, 1)) }
     }
-    return { total: results.length, results: results.slice(0, limit).map(toHit) }
+    const tokens = parseQuery(query)
+    if (tokens.length === 0) return { total: 0, results: [] }
+    const docs = this.#docs
+    const filter = accept ? (r: SearchResult) => accept(docs.get(r.id) as SearchDocument) : undefined
+    let results = this.#mini.search(textQuery(tokens, 'AND'), { filter })
+    if (results.length === 0 && tokens.length > 1) {
+      results = this.#mini.search(textQuery(tokens, 'OR'), { filter })
+    }
+    return {
+      total: results.length,
+      results: results.slice(0, limit).map((r) => toHit(docs.get(r.id) as SearchDocument, r.score)),
+    }
   }
 
   /** The serialisable form of the index, for persist.ts. */
-  toJSON(): AsPlainObject {
-    return this.#mini.toJSON()
+  toJSON(): SearchIndexJSON {
+    return { search: this.#mini.toJSON(), docs: [...this.#docs.values()] }
   }
 }

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import { open, readFile, rename, rm } from 'node:fs/promises'
-import { SearchIndex } from './index.js'
+import { SearchIndex, type SearchIndexJSON } from './index.js'
 
 /**
  * Bumped whenever the index options or tokenisation (terms.ts) change: an index built
@@ -55,7 +55,7 @@ export async function loadIndex(
     const { version, generation, index } = data as Record<string, unknown>
     if (version !== INDEX_FORMAT_VERSION || generation !== expectedGeneration) return undefined
     if (typeof index !== 'object' || index === null) return undefined
-    return SearchIndex.fromJSON(index as Parameters<typeof SearchIndex.fromJSON>[0])
+    return SearchIndex.fromJSON(index as SearchIndexJSON)
   } catch {
     // A damaged cache is not an error the user can act on: rebuilding fixes it.
     return undefined

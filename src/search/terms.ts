@@ -41,10 +41,47 @@ const STOP_WORDS = new Set([
 /** The field whose whole value is also indexed as one term (exact and prefix id lookups). */
 export const ID_FIELD = 'id'
 
-/** Splits text into words; for the id field the whole id is a term too. */
+/**
+ * Top-level domains that open reverse-DNS ids (`io.ggen.rust.cli`). As a word of its own
+ * such a segment is in nearly every id, so it would match everything and rank nothing.
+ */
+const ID_NAMESPACES = new Set([
+  'io',
+  'com',
+  'org',
+  'net',
+  'dev',
+  'app',
+  'co',
+  'me',
+  'sh',
+  'xyz',
+  'eu',
+  'de',
+  'uk',
+])
+
+function words(text: string): string[] {
+  return text.split(SEPARATORS).filter((t) => t !== '')
+}
+
+/**
+ * The words of an id without a leading reverse-DNS domain. A query token may be the start
+ * of an id (`io.ggen`), so there one more segment is enough.
+ */
+function idWords(id: string, minSegments: number): string[] {
+  const parts = words(id)
+  const segments = id.split('.')
+  if (segments.length >= minSegments && ID_NAMESPACES.has((segments[0] as string).toLowerCase()))
+    parts.shift()
+  return parts
+}
+
+/** Splits text into words; for the id field the whole id is a term too (id lookups). */
 export function tokenize(text: string, fieldName?: string): string[] {
-  const parts = text.split(SEPARATORS).filter((t) => t !== '')
-  if (fieldName === ID_FIELD && parts.length > 1) parts.push(text)
+  if (fieldName !== ID_FIELD || text === '') return words(text)
+  const parts = idWords(text, 3)
+  if (parts.length > 1 || parts[0] !== text) parts.push(text)
   return parts
 }
 
@@ -54,25 +91,30 @@ export function processTerm(term: string): string | null {
   return STOP_WORDS.has(t) ? null : t
 }
 
-/** The query's words, as they are matched against the index. */
-export function queryTerms(query: string): string[] {
-  const out: string[] = []
-  for (const token of tokenize(query)) {
-    const t = processTerm(token)
-    if (t !== null && !out.includes(t)) out.push(t)
-  }
-  return out
+/** One whitespace-separated token of a query. */
+export interface QueryToken {
+  /** Its words, as matched against the index; empty for a stop word. */
+  words: string[]
+  /**
+   * Set when the token looks like (the start of) a package id, such as
+   * `io.ggen.rust.cli-sub`: it is then also matched against whole ids by prefix, so that
+   * typing an id ranks that package first.
+   */
+  idPrefix?: string
 }
 
-/**
- * Whitespace-separated query tokens that look like (part of) a package id, such as
- * `io.ggen.rust.cli-sub`: they are matched against whole ids by prefix, so that typing
- * an id ranks that package first.
- */
-export function idLikeTokens(query: string): string[] {
-  const out: string[] = []
-  for (const token of query.toLowerCase().split(/\s+/)) {
-    if (/^[a-z0-9][a-z0-9._-]*[._-][a-z0-9._-]*$/.test(token) && !out.includes(token)) out.push(token)
+const ID_LIKE = /^[a-z0-9][a-z0-9._-]*[._-][a-z0-9._-]*$/
+
+/** Splits a query into tokens; tokens that match nothing (stop words) are left out. */
+export function parseQuery(query: string): QueryToken[] {
+  const out: QueryToken[] = []
+  for (const raw of query.toLowerCase().split(/\s+/)) {
+    const ws = idWords(raw, 2)
+      .map(processTerm)
+      .filter((t): t is string => t !== null)
+    const token: QueryToken = { words: [...new Set(ws)] }
+    if (ID_LIKE.test(raw)) token.idPrefix = raw
+    if (token.words.length > 0 || token.idPrefix !== undefined) out.push(token)
   }
   return out
 }

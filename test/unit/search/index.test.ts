@@ -100,6 +100,12 @@ describe('SearchIndex ranking and matching', () => {
     expect(ids('page')).toEqual(['io.ggen.web.page-template'])
   })
 
+  it('does not treat the leading domain of reverse-DNS ids as a word', () => {
+    expect(index.search('io').total).toBe(0)
+    expect(ids('io.ggen.rust')).toEqual(['io.ggen.rust.cli-subcommand', 'io.ggen.rust.axum-service'])
+    expect(ids('io.ggen rust')).toEqual(['io.ggen.rust.cli-subcommand', 'io.ggen.rust.axum-service'])
+  })
+
   it('puts the package first when its id, or the start of it, is typed', () => {
     expect(ids('io.ggen.rust.axum-service')[0]).toBe('io.ggen.rust.axum-service')
     expect(ids('io.ggen.rust.cli-sub')[0]).toBe('io.ggen.rust.cli-subcommand')

@@ -92,9 +92,20 @@ describe('saveIndex / loadIndex', () => {
       '[]',
       JSON.stringify({ version: INDEX_FORMAT_VERSION, generation: 1 }),
       JSON.stringify({ version: INDEX_FORMAT_VERSION, generation: 1, index: {} }),
-      JSON.stringify({ ...data, index: { ...data.index, serializationVersion: 99 } }),
-      JSON.stringify({ ...data, index: { ...data.index, fieldIds: { text: 0 } } }),
-      JSON.stringify({ ...data, index: { ...data.index, documentIds: {} } }),
+      JSON.stringify({
+        ...data,
+        index: { ...data.index, search: { ...data.index.search, serializationVersion: 99 } },
+      }),
+      JSON.stringify({
+        ...data,
+        index: { ...data.index, search: { ...data.index.search, fieldIds: { text: 0 } } },
+      }),
+      JSON.stringify({
+        ...data,
+        index: { ...data.index, search: { ...data.index.search, documentIds: {} } },
+      }),
+      JSON.stringify({ ...data, index: { ...data.index, docs: data.index.docs.slice(1) } }),
+      JSON.stringify({ ...data, index: { ...data.index, docs: null } }),
     ]
     for (const corrupt of corruptions) {
       await writeFile(file, corrupt)
