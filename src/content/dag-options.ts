@@ -29,7 +29,7 @@ const FILE_IMPORT_CONCURRENCY = 8
 const BLOCK_WRITE_CONCURRENCY = 4
 
 /** Importer options for package DAGs; spread into `importer()` or `unixfs.addAll()`. */
-export function packageImporterOptions(): ImporterOptions {
+export function packageImporterOptions(): Omit<ImporterOptions, 'onProgress'> {
   return {
     cidVersion: 1,
     rawLeaves: true,

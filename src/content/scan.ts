@@ -86,19 +86,18 @@ export async function scanPackageDir(root: string, options: ScanOptions = {}): P
       problem(dirRel || '.', `cannot read this directory: ${errorText(err)}`)
       continue
     }
-    for (const name of names) {
-      const rel = dirRel === '' ? name : `${dirRel}/${name}`
-      if (SKIPPED_NAMES.has(name)) {
+    const entries = names.map((name) => ({ name, rel: dirRel === '' ? name : `${dirRel}/${name}` }))
+    // One directory's entries are examined concurrently (libuv runs the stats in parallel),
+    // then handled in name order, so the result does not depend on timing.
+    const kinds = await Promise.all(
+      entries.map(({ name, rel }) => (SKIPPED_NAMES.has(name) ? undefined : classify(base, rel))),
+    )
+    for (const [i, { rel }] of entries.entries()) {
+      const kind = kinds[i]
+      if (kind === undefined) {
         result.skipped.push(rel)
         continue
       }
-      const abs = join(base, rel)
-      const back = relative(base, abs)
-      if (back === '' || back.startsWith('..') || isAbsolute(back)) {
-        problem(rel, 'resolves outside the package directory; rename it')
-        continue
-      }
-      const kind = await classify(abs)
       switch (kind.type) {
         case 'directory':
           pending.push(rel)
@@ -111,7 +110,7 @@ export async function scanPackageDir(root: string, options: ScanOptions = {}): P
             )
             break walk
           }
-          result.files.push({ path: rel, absPath: abs, size: kind.size })
+          result.files.push({ path: rel, absPath: join(base, rel), size: kind.size })
           result.totalBytes += kind.size
           break
         default:
@@ -133,7 +132,12 @@ export async function scanPackageDir(root: string, options: ScanOptions = {}): P
 
 type EntryKind = { type: 'directory' } | { type: 'file'; size: number } | { type: 'refused'; reason: string }
 
-async function classify(abs: string): Promise<EntryKind> {
+async function classify(base: string, rel: string): Promise<EntryKind> {
+  const abs = join(base, rel)
+  const back = relative(base, abs)
+  if (back === '' || back.startsWith('..') || isAbsolute(back)) {
+    return { type: 'refused', reason: 'resolves outside the package directory; rename it' }
+  }
   try {
     const st = await lstat(abs)
     if (st.isSymbolicLink()) {
