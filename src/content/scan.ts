@@ -119,7 +119,9 @@ export async function scanPackageDir(root: string, options: ScanOptions = {}): P
     }
   }
 
-  result.files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
+  const byPath = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
+  result.files.sort((a, b) => byPath(a.path, b.path))
+  result.problems.sort((a, b) => byPath(a.file, b.file))
   result.skipped.sort()
   if (result.totalBytes > maxBytes) {
     problem(

@@ -11,7 +11,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises'
-import { basename, dirname, join, relative, resolve, sep } from 'node:path'
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path'
 import type { CID } from 'multiformats/cid'
 import { ContentError } from '../domain/errors.js'
 import { formatBytes } from './scan.js'
@@ -180,7 +180,7 @@ export async function recoverInterruptedExtract(destDir: string): Promise<Recove
 function inside(root: string, rel: string): string {
   const target = resolve(root, rel)
   const back = relative(root, target)
-  if (back === '' || back.startsWith(`..${sep}`) || back === '..' || resolve(root, back) !== target) {
+  if (back === '' || back === '..' || back.startsWith(`..${sep}`) || isAbsolute(back)) {
     throw new ContentError(
       'ERR_DAG_UNSAFE_NAME',
       `${rel}: this path would be written outside the install directory`,

@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises'
+import { rm, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { type ContentStore, openContentStore } from '../../../src/content/blockstore.js'
@@ -151,6 +151,18 @@ describe('packDirectory / hashDirectory / extractPackage', () => {
     const err = await packDirectory(await open('store'), files).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(ContentError)
     expect(err).toMatchObject({ code: 'ERR_CONTENT_CHANGED', details: { path: 'a.txt' } })
+  })
+
+  it('fails with ERR_CONTENT_READ when a file was swapped for a symlink after the scan', async () => {
+    const pkg = join(dir, 'pkg')
+    await writeTree(pkg, { 'a.txt': 'short', 'elsewhere.txt': 'short' })
+    const files = await scanned(pkg)
+    await rm(join(pkg, 'a.txt'))
+    await symlink(join(pkg, 'elsewhere.txt'), join(pkg, 'a.txt'))
+
+    const err = await packDirectory(await open('store'), files).catch((e: unknown) => e)
+    expect(err).toMatchObject({ code: 'ERR_CONTENT_READ', details: { path: 'a.txt' } })
+    expect((err as Error).message).toMatch(/replaced by a symbolic link/)
   })
 
   it('packs an empty file list as the empty directory', async () => {

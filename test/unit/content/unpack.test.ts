@@ -205,6 +205,21 @@ describe('extractPackage', () => {
     })
   })
 
+  it('refuses a file whose stated size does not match its blocks (ERR_DAG_INVALID)', async () => {
+    const leaf = await putRaw(new TextEncoder().encode('abc'))
+    const liar = await putNode({
+      Data: new UnixFS({ type: 'file', blockSizes: [10n] }).marshal(),
+      Links: [{ Name: '', Hash: leaf, Tsize: 3 }],
+    })
+    const root = await putNode(dirNode([{ Name: 'liar.txt', Hash: liar }]))
+
+    const err = await failure(extractPackage(store, root, dest))
+
+    expect(err).toBeInstanceOf(ContentError)
+    expect(err).toMatchObject({ code: 'ERR_DAG_INVALID', details: { path: 'liar.txt' } })
+    expect(await leftovers()).toEqual([])
+  })
+
   it('refuses a package larger than maxBytes before writing it', async () => {
     const v = await pack('v', { 'a.bin': new Uint8Array(3000), 'b.bin': new Uint8Array(3000) })
     const err = await failure(extractPackage(store, v.cid, dest, { maxBytes: 5000 }))
