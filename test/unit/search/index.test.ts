@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest'
 import { UsageError } from '../../../src/domain/errors.js'
 import type { Manifest } from '../../../src/domain/types.js'
-import { documentKey, SearchIndex, type SearchSource, toSearchDocument } from '../../../src/search/index.js'
+import {
+  documentKey,
+  SearchIndex,
+  type SearchSource,
+  TYPO_THRESHOLD,
+  toSearchDocument,
+} from '../../../src/search/index.js'
 
 const ADA = 'did:key:z6MkAdaAdaAdaAdaAdaAdaAdaAdaAdaAdaAdaAdaAdaAda'
 const BOB = 'did:key:z6MkBobBobBobBobBobBobBobBobBobBobBobBobBobBob'
@@ -88,6 +94,16 @@ describe('SearchIndex ranking and matching', () => {
     expect(ids('subcomand')[0]).toBe('io.ggen.rust.cli-subcommand')
     expect(ids('temlpate')).toContain('io.ggen.web.page-template')
     expect(ids('temlpate')).toContain('io.ggen.rust.axum-service')
+  })
+
+  it('tolerates typos only when the words as typed find less than a page', () => {
+    const widgets = (exact: number) =>
+      SearchIndex.build([
+        ...Array.from({ length: exact }, (_, i) => source(`io.x.w${i}`, { description: 'a widget' })),
+        source('io.x.typo', { description: 'a wodget' }),
+      ])
+    expect(widgets(TYPO_THRESHOLD).search('widget').total).toBe(TYPO_THRESHOLD)
+    expect(widgets(3).search('widget').total).toBe(4)
   })
 
   it('does not guess at typos in short words', () => {
