@@ -30,6 +30,9 @@ export const DEFAULT_LIMIT = 20
  */
 export const TYPO_THRESHOLD = 20
 
+/** Longest query accepted, in characters (a package id is at most 128). */
+export const MAX_QUERY_LENGTH = 1024
+
 /** Filters and paging of one search; every filter given must match. */
 export interface SearchOptions {
   /** Exact category (case-insensitive). */
@@ -236,6 +239,14 @@ export class SearchIndex {
    */
   search(query: string, opts: SearchOptions = {}): SearchResponse {
     const limit = checkLimit(opts.limit)
+    if (query.length > MAX_QUERY_LENGTH) {
+      throw new UsageError(
+        `the search query is too long (${query.length} characters; at most ${MAX_QUERY_LENGTH})`,
+        {
+          length: query.length,
+        },
+      )
+    }
     const accept = filterFor(opts)
     if (query.trim() === '') {
       const listed = [...this.#docs.values()].filter(accept ?? (() => true)).sort(byIdThenOwner)

@@ -125,6 +125,9 @@ export const MIN_PREFIX_LENGTH = 3
 /** Shortest term matched with a typo; a typo in a shorter word is another word. */
 export const MIN_FUZZY_LENGTH = 4
 
+/** Longest term matched with a typo. */
+export const MAX_FUZZY_LENGTH = 64
+
 /** Prefix matching for every term long enough to be selective. */
 export function prefixFor(term: string): boolean {
   return term.length >= MIN_PREFIX_LENGTH
@@ -136,7 +139,8 @@ export function prefixFor(term: string): boolean {
  * "subcomand" finds "subcommand" and "temlpate" finds "template".
  */
 export function fuzzyFor(term: string): number | false {
-  if (term.length < MIN_FUZZY_LENGTH || /^\d+$/.test(term)) return false
+  // Beyond word length the edit-distance matrix (length squared) only costs memory.
+  if (term.length < MIN_FUZZY_LENGTH || term.length > MAX_FUZZY_LENGTH || /^\d+$/.test(term)) return false
   return 0.2
 }
 

@@ -3,6 +3,7 @@ import { UsageError } from '../../../src/domain/errors.js'
 import type { Manifest } from '../../../src/domain/types.js'
 import {
   documentKey,
+  MAX_QUERY_LENGTH,
   SearchIndex,
   type SearchSource,
   TYPO_THRESHOLD,
@@ -142,6 +143,10 @@ describe('SearchIndex ranking and matching', () => {
 
   it('falls back to any word when no package has them all', () => {
     expect(ids('axum flibbertigibbet')).toEqual(['io.ggen.rust.axum-service'])
+  })
+
+  it('rejects an over-long query', () => {
+    expect(() => index.search('x'.repeat(MAX_QUERY_LENGTH + 1))).toThrow(UsageError)
   })
 
   it('finds nothing for a query of stop words only', () => {
