@@ -171,10 +171,19 @@ function byIdThenOwner(a: SearchDocument, b: SearchDocument): number {
 export class SearchIndex {
   readonly #mini: MiniSearch<SearchDocument>
   readonly #docs: Map<string, SearchDocument>
+  /** Package id -> keys of its documents (one per owner). */
+  readonly #byId = new Map<string, Set<string>>()
 
   private constructor(mini: MiniSearch<SearchDocument>, docs: Map<string, SearchDocument>) {
     this.#mini = mini
     this.#docs = docs
+    for (const d of docs.values()) this.#link(d)
+  }
+
+  #link(d: SearchDocument): void {
+    const keys = this.#byId.get(d.id)
+    if (keys === undefined) this.#byId.set(d.id, new Set([d.key]))
+    else keys.add(d.key)
   }
 
   /** An empty index. */
@@ -185,7 +194,7 @@ export class SearchIndex {
   /** An index of `sources`, typically the store's latest release per (id, owner). */
   static build(sources: Iterable<SearchSource>): SearchIndex {
     const index = SearchIndex.empty()
-    for (const source of sources) index.upsert(toSearchDocument(source))
+    for (const source of sources) index.upsertSource(source)
     return index
   }
 
@@ -216,18 +225,34 @@ export class SearchIndex {
     return this.#docs.has(key)
   }
 
+  /** The keys of the documents of package `id`, one per owner. */
+  keysOf(id: string): string[] {
+    return [...(this.#byId.get(id) ?? [])]
+  }
+
   /** Adds the document, replacing any earlier document of the same (id, owner). */
   upsert(doc: SearchDocument): void {
     const d = normalised(doc)
     if (this.#docs.has(d.key)) this.#mini.replace(d)
     else this.#mini.add(d)
     this.#docs.set(d.key, d)
+    this.#link(d)
+  }
+
+  /** `upsert` of the document of one source row. */
+  upsertSource(source: SearchSource): void {
+    this.upsert(toSearchDocument(source))
   }
 
   /** Removes the document of `key`; returns whether there was one. */
   remove(key: string): boolean {
-    if (!this.#docs.delete(key)) return false
+    const doc = this.#docs.get(key)
+    if (doc === undefined) return false
+    this.#docs.delete(key)
     this.#mini.discard(key)
+    const keys = this.#byId.get(doc.id)
+    keys?.delete(key)
+    if (keys?.size === 0) this.#byId.delete(doc.id)
     return true
   }
 

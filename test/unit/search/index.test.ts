@@ -223,6 +223,21 @@ describe('SearchIndex updates', () => {
     expect(idx.search('widget', { publisher: BOB }).results.map((r) => r.version)).toEqual(['2.0.0'])
   })
 
+  it('knows the document keys of each id, across owners, upserts and removals', () => {
+    const idx = SearchIndex.empty()
+    idx.upsertSource(source('io.x.widget', { owner: ADA }))
+    idx.upsertSource(source('io.x.widget', { owner: BOB }))
+    idx.upsertSource(source('io.x.widget', { owner: BOB, version: '0.2.0' }))
+    expect(idx.keysOf('io.x.widget').sort()).toEqual(
+      [documentKey('io.x.widget', ADA), documentKey('io.x.widget', BOB)].sort(),
+    )
+    idx.remove(documentKey('io.x.widget', ADA))
+    expect(idx.keysOf('io.x.widget')).toEqual([documentKey('io.x.widget', BOB)])
+    idx.remove(documentKey('io.x.widget', BOB))
+    expect(idx.keysOf('io.x.widget')).toEqual([])
+    expect(idx.keysOf('io.x.other')).toEqual([])
+  })
+
   it('removes a package by key', () => {
     const idx = SearchIndex.build(CATALOGUE)
     expect(idx.remove(documentKey('io.ggen.rust.axum-service', BOB))).toBe(true)

@@ -53,6 +53,9 @@ describe('saveIndex / loadIndex', () => {
       expect(loaded?.search(q, { category: 'cli' })).toEqual(index.search(q, { category: 'cli' }))
     }
     expect(loaded?.search('layout').results[0]?.version).toBe('1.1.0')
+    expect(loaded?.keysOf('io.ggen.web.page-template')).toEqual([
+      documentKey('io.ggen.web.page-template', OWNER),
+    ])
   })
 
   it('leaves no temporary file behind and replaces an earlier save', async () => {
