@@ -1,0 +1,19 @@
+/** `ggen-market install [ID[@RANGE]]...`: resolve, fetch, verify, extract, lock. */
+import { resolve } from 'node:path'
+import type { CommandAction } from '../run.js'
+
+export default ([specs]: unknown[], opts: Record<string, unknown>): CommandAction =>
+  async (ctx) => {
+    const result = await (await ctx.node()).install({
+      specs: specs as string[],
+      dir: resolve(String(opts.dir)),
+      publisher: opts.publisher as string | undefined,
+    })
+    ctx.out.result(result, () =>
+      [
+        ...result.installed.map((p) => `Installed ${p.id}@${p.version} -> ${p.path}`),
+        `Wrote ${result.lockfile}`,
+      ].join('\n'),
+    )
+    return undefined
+  }

@@ -1,0 +1,154 @@
+/**
+ * The `ggen-market` command line: every command of SPEC 6, its flags, and an example in
+ * its help. Implementations are imported lazily so that a command loads only what it uses.
+ */
+import { Command, InvalidArgumentError, Option } from 'commander'
+import { NoDaemonError } from '../domain/errors.js'
+import { type CommandAction, runCommand } from './run.js'
+
+type Loader = () => Promise<{ default: (args: unknown[], opts: Record<string, unknown>) => CommandAction }>
+
+/** Registers an action whose implementation lives in `commands/<file>.ts`. */
+function act(load: Loader) {
+  return async (...params: unknown[]): Promise<void> => {
+    const cmd = params.at(-1) as Command
+    const opts = cmd.opts()
+    const args = params.slice(0, -2)
+    const impl = (await load()).default
+    await runCommand(cmd, impl(args, opts))
+  }
+}
+
+function example(cmd: Command, ...lines: string[]): Command {
+  return cmd.addHelpText('after', `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`)
+}
+
+const needsDaemon: CommandAction = async (ctx) => {
+  throw new NoDaemonError(ctx.home)
+}
+
+/** Builds the program; `main.ts` parses argv with it. */
+export function buildProgram(): Command {
+  const program = new Command('ggen-market')
+    .description('A decentralised, offline-first marketplace for ggen template packages (gpacks).')
+    .version('0.1.0', '-V, --version')
+    .addOption(new Option('--home <dir>', 'the node home (default: $GGEN_MARKET_HOME or ~/.ggen-market)'))
+    .option('--json', 'print one JSON document on stdout')
+    .showHelpAfterError()
+    .exitOverride()
+
+  example(
+    program
+      .command('init')
+      .description('create the home, publisher key, peer identity and config; never overwrites a key'),
+    'ggen-market init',
+    'ggen-market init --home ./team-node --json',
+  ).action(act(() => import('./commands/init.js')))
+
+  example(
+    program.command('status').description('what the node holds and is doing'),
+    'ggen-market status --json',
+  ).action(act(() => import('./commands/status.js')))
+
+  example(
+    program
+      .command('publish <dir>')
+      .description('validate, pack, sign, store and announce a package directory'),
+    'ggen-market publish ./my-gpack',
+    'GGEN_MARKET_HOME=/ci/home ggen-market publish . --json',
+  ).action(act(() => import('./commands/publish.js')))
+
+  example(
+    program
+      .command('search [query...]')
+      .description('ranked full-text search, typo tolerant, prefix match')
+      .option('--category <c>', 'only packages in this category')
+      .option('--keyword <k>', 'only packages with this keyword')
+      .option('--publisher <key>', 'only packages of this publisher (did:key)')
+      .addOption(new Option('--limit <n>', 'at most this many results').default('20').argParser(positiveInt)),
+    'ggen-market search rust cli',
+    'ggen-market search --category rust --json',
+  ).action(act(() => import('./commands/search.js')))
+
+  example(
+    program
+      .command('info <spec>')
+      .description('versions, publishers, yanks and conflicts of a package (ID or ID@RANGE)'),
+    'ggen-market info io.ggen.rust.cli-subcommand',
+    'ggen-market info io.ggen.macros.std@^0.1 --json',
+  ).action(act(() => import('./commands/info.js')))
+
+  example(
+    program
+      .command('install [specs...]')
+      .alias('add')
+      .description(
+        'resolve, fetch, verify and extract packages into DIR/.ggen/packages; no spec: install what ggen.lock pins',
+      )
+      .option('--dir <dir>', 'the project directory', '.')
+      .option('--publisher <key>', 'choose this publisher when several keys claim an id'),
+    'ggen-market install io.ggen.rust.cli-app',
+    'ggen-market add io.ggen.macros.std@^0.1 --dir ./my-project',
+    'ggen-market install            # exactly what ggen.lock pins',
+  ).action(act(() => import('./commands/install.js')))
+
+  example(
+    program
+      .command('yank <spec>')
+      .description('withdraw one of your versions from resolution (ID@VERSION), signed')
+      .option('--reason <text>', 'why, shown to users', ''),
+    'ggen-market yank io.ggen.macros.std@0.1.0 --reason "broken template"',
+  ).action(act(() => import('./commands/yank.js')))
+
+  example(
+    program
+      .command('verify')
+      .description('re-hash installed packages against ggen.lock; exit 1 on any mismatch')
+      .option('--dir <dir>', 'the project directory', '.'),
+    'ggen-market verify --dir ./my-project',
+  ).action(act(() => import('./commands/verify.js')))
+
+  const keys = program.command('keys').description('the publisher key')
+  example(
+    keys.command('show', { isDefault: true }).description('show the publisher key (did:key)'),
+    'ggen-market keys show',
+  ).action(act(() => import('./commands/keys.js')))
+
+  const trust = program.command('trust').description('keys you trust to own the ids they claim')
+  example(
+    trust.command('list', { isDefault: true }).description('list trusted keys'),
+    'ggen-market trust list',
+  ).action(act(() => import('./commands/trust.js').then((m) => ({ default: m.list }))))
+  example(
+    trust
+      .command('add <key>')
+      .description('trust a publisher key')
+      .option('--note <text>', 'a note for yourself'),
+    'ggen-market trust add did:key:z6Mk... --note "platform team"',
+  ).action(act(() => import('./commands/trust.js').then((m) => ({ default: m.add }))))
+  example(
+    trust.command('remove <key>').description('stop trusting a key'),
+    'ggen-market trust remove did:key:z6Mk...',
+  ).action(act(() => import('./commands/trust.js').then((m) => ({ default: m.remove }))))
+
+  example(
+    program.command('peers').description('list connected peers (needs the daemon)'),
+    'ggen-market peers --json',
+  ).action((_opts: unknown, cmd: Command) => runCommand(cmd, needsDaemon))
+  example(
+    program.command('connect <multiaddr>').description('dial a peer (needs the daemon)'),
+    'ggen-market connect /ip4/192.0.2.7/tcp/4001/p2p/12D3KooW...',
+  ).action((_ma: unknown, _opts: unknown, cmd: Command) => runCommand(cmd, needsDaemon))
+  example(
+    program.command('watch').description('stream new releases as they arrive (needs the daemon)'),
+    'ggen-market watch --json',
+  ).action((_opts: unknown, cmd: Command) => runCommand(cmd, needsDaemon))
+
+  return program
+}
+
+function positiveInt(value: string): string {
+  if (!/^[1-9][0-9]{0,5}$/.test(value))
+    throw new InvalidArgumentError(`--limit must be a positive integer, got "${value}"`)
+  return value
+}

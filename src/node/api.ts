@@ -1,0 +1,185 @@
+/**
+ * The node's command interface: what the CLI can ask of a node and what it gets back.
+ * One `NodeHandle` is implemented in process (offline mode, `LocalNode`), by the IPC client
+ * (through the daemon) and by fakes in tests. Every result is plain JSON, the exact
+ * `--json` shape of SPEC 6, so it crosses the socket unchanged.
+ */
+import type { ExtractProgressEvent, PackProgressEvent } from '../content/index.js'
+
+/** Progress of a long operation, namespaced like Helia's events. */
+export type ProgressEvent =
+  | PackProgressEvent
+  | ExtractProgressEvent
+  | { type: 'install:package'; id: string; version: string; index: number; total: number }
+
+/** Options every long operation takes. */
+export interface OperationOptions {
+  signal?: AbortSignal
+  onProgress?: (event: ProgressEvent) => void
+}
+
+/** `status --json`. */
+export interface StatusResult {
+  home: string
+  peerId: string
+  publisher: string
+  network: string
+  addresses: string[]
+  peers: number
+  packages: number
+  records: number
+  publishers: number
+  /** Publishers whose logs hold two records with one seq (SPEC 4: a warning, not an error). */
+  forks: string[]
+  /** `offline` when the command ran in process, `daemon` when a daemon answered. */
+  mode: 'offline' | 'daemon'
+}
+
+/** `publish --json`. */
+export interface PublishResult {
+  id: string
+  version: string
+  cid: string
+  record: string
+  publisher: string
+  size: number
+  warnings: string[]
+}
+
+/** Options of `search`. */
+export interface SearchQuery {
+  query: string
+  category?: string
+  keyword?: string
+  publisher?: string
+  limit?: number
+}
+
+/** One search hit. */
+export interface SearchHit {
+  id: string
+  title: string
+  version: string
+  description: string
+  publisher: string
+  score: number
+}
+
+/** `search --json`. */
+export interface SearchResult {
+  total: number
+  results: SearchHit[]
+}
+
+/** One version in `info`. */
+export interface InfoVersion {
+  version: string
+  cid: string
+  record: string
+  publisher: string
+  published: string
+  size: number
+  yanked: boolean
+  yankReason?: string
+  conflicted: boolean
+  dependencies: Record<string, string>
+}
+
+/** One key that has released under an id. */
+export interface Claimant {
+  publisher: string
+  fingerprint: string
+  versions: number
+  latest?: string
+  trusted: boolean
+}
+
+/** `info --json`. */
+export interface InfoResult {
+  id: string
+  title: string
+  description: string
+  latest?: string
+  versions: InfoVersion[]
+  claimants: Claimant[]
+  warnings: string[]
+}
+
+/** What to install. */
+export interface InstallRequest {
+  /** `ID[@RANGE]` specs; empty: install exactly what ggen.lock pins. */
+  specs: string[]
+  dir: string
+  publisher?: string
+}
+
+/** One installed package. */
+export interface InstalledPackage {
+  id: string
+  version: string
+  cid: string
+  publisher: string
+  path: string
+}
+
+/** `install --json`. */
+export interface InstallResult {
+  installed: InstalledPackage[]
+  lockfile: string
+}
+
+/** `yank --json`. */
+export interface YankResult {
+  id: string
+  version: string
+  record: string
+}
+
+/** One file or package that does not match ggen.lock. */
+export interface Mismatch {
+  id: string
+  path?: string
+  reason: 'missing' | 'modified' | 'added' | 'cid'
+  expected?: string
+  actual?: string
+}
+
+/** `verify --json`. */
+export interface VerifyResult {
+  ok: boolean
+  lockfile: string
+  packages: number
+  mismatches: Mismatch[]
+}
+
+/** `keys show --json`. */
+export interface KeysResult {
+  publisher: string
+  fingerprint: string
+  file: string
+}
+
+/** One trusted key. */
+export interface TrustEntry {
+  key: string
+  fingerprint: string
+  /** When the key was trusted, ISO 8601. */
+  addedAt: string
+  note?: string
+}
+
+/** The commands a node answers. */
+export interface NodeHandle {
+  status(): Promise<StatusResult>
+  publish(dir: string, options?: OperationOptions): Promise<PublishResult>
+  search(query: SearchQuery): Promise<SearchResult>
+  info(spec: string, options?: { publisher?: string }): Promise<InfoResult>
+  install(request: InstallRequest, options?: OperationOptions): Promise<InstallResult>
+  yank(spec: string, reason: string): Promise<YankResult>
+  verify(dir: string): Promise<VerifyResult>
+  keys(): Promise<KeysResult>
+  trustList(): Promise<TrustEntry[]>
+  trustAdd(key: string, note?: string): Promise<TrustEntry>
+  trustRemove(key: string): Promise<{ key: string; removed: boolean }>
+  close(): Promise<void>
+}

@@ -1,0 +1,62 @@
+/**
+ * Keeps the MiniSearch index in step with SQLite. The index is loaded (or rebuilt from the
+ * store) on the first search only, so commands that never search never pay for it; after
+ * that every ingested record refreshes the documents of its package id. On close the index
+ * is saved with the store's generation, and a stale or missing file is rebuilt next time.
+ */
+import {
+  documentKey,
+  latestSources,
+  SearchIndex,
+  type SearchOptions,
+  type SearchResponse,
+} from '../search/index.js'
+import { loadIndex, saveIndex } from '../search/persist.js'
+import type { Store } from '../store/index.js'
+
+/** The catalogue's search index, lazily loaded. */
+export class CatalogueSearch {
+  private index: SearchIndex | undefined
+  private dirty = false
+
+  constructor(
+    private readonly store: Store,
+    private readonly file: string,
+  ) {}
+
+  /** Runs a query, loading or rebuilding the index first if needed. */
+  async search(query: string, options: SearchOptions): Promise<SearchResponse> {
+    return (await this.ready()).search(query, options)
+  }
+
+  /** Refreshes the documents of `id` after a record about it was stored. */
+  touched(id: string): void {
+    if (this.index === undefined) return // the saved index is now stale and will be rebuilt
+    const index = this.index
+    const fresh = latestSources(this.store.versions(id))
+    const keep = new Set(fresh.map((s) => documentKey(s.id, s.owner)))
+    for (const key of index.keysOf(id)) if (!keep.has(key)) index.remove(key)
+    for (const source of fresh) index.upsertSource(source)
+    this.dirty = true
+  }
+
+  /** Saves the index if it changed since it was loaded. */
+  async close(): Promise<void> {
+    if (this.index !== undefined && this.dirty)
+      await saveIndex(this.index, this.file, this.store.generation())
+    this.dirty = false
+  }
+
+  private async ready(): Promise<SearchIndex> {
+    if (this.index !== undefined) return this.index
+    const generation = this.store.generation()
+    const loaded = await loadIndex(this.file, generation)
+    if (loaded !== undefined) {
+      this.index = loaded
+    } else {
+      this.index = SearchIndex.build(latestSources(this.store.allVersions()))
+      this.dirty = true
+    }
+    return this.index
+  }
+}
