@@ -168,8 +168,31 @@ export interface TrustEntry {
   note?: string
 }
 
+/** One peer in `peers --json`. */
+export interface PeerInfo {
+  peerId: string
+  addresses: string[]
+}
+
+/** What `watch` streams, one per line. */
+export type WatchEvent =
+  | {
+      type: 'record'
+      kind: 'release' | 'yank' | 'rotation'
+      id: string
+      version?: string
+      publisher: string
+      record: string
+      /** Where it came from: published here, gossip, catch-up sync, a bundle. */
+      source: 'local' | 'network' | 'bundle'
+    }
+  | { type: 'peer:connect'; peerId: string }
+  | { type: 'peer:disconnect'; peerId: string }
+
 /** The commands a node answers. */
 export interface NodeHandle {
+  /** `offline` for a node in this process, `daemon` through the socket. */
+  readonly mode: 'offline' | 'daemon'
   status(): Promise<StatusResult>
   publish(dir: string, options?: OperationOptions): Promise<PublishResult>
   search(query: SearchQuery): Promise<SearchResult>
@@ -181,5 +204,11 @@ export interface NodeHandle {
   trustList(): Promise<TrustEntry[]>
   trustAdd(key: string, note?: string): Promise<TrustEntry>
   trustRemove(key: string): Promise<{ key: string; removed: boolean }>
+  /** Connected peers; empty while the node has no network. */
+  peers(): Promise<PeerInfo[]>
+  /** Dials a peer by multiaddr. */
+  connect(multiaddr: string): Promise<PeerInfo>
+  /** Calls `onEvent` for every new record and peer change until `signal` aborts. */
+  watch(onEvent: (event: WatchEvent) => void, options: { signal: AbortSignal }): Promise<void>
   close(): Promise<void>
 }

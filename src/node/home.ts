@@ -3,8 +3,9 @@
  * logs. Only paths and directory creation live here; what goes into the files is owned by
  * the modules that write them.
  */
+import { createHash } from 'node:crypto'
 import { mkdir, stat } from 'node:fs/promises'
-import { homedir } from 'node:os'
+import { homedir, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { GgenError } from '../domain/errors.js'
 
@@ -42,9 +43,25 @@ export function homeLayout(root: string): HomeLayout {
     database: join(root, 'market.db'),
     indexFile: join(root, 'index', 'search.json'),
     logsDir: join(root, 'logs'),
-    socket: join(root, 'daemon.sock'),
+    socket: socketPathFor(root),
     lock: join(root, 'daemon.lock'),
   }
+}
+
+/** Longest socket path we use directly; sun_path holds 108 bytes on Linux, 104 on macOS. */
+const MAX_SOCKET_PATH = 100
+
+/**
+ * The daemon socket of a home: `HOME/daemon.sock`, or, when that path is too long for a
+ * Unix socket, `$XDG_RUNTIME_DIR` (else the temp dir) `/ggen-market-UID/<hash of HOME>.sock`.
+ * Daemon and CLI both derive it from the home, so they always agree.
+ */
+export function socketPathFor(root: string, env: NodeJS.ProcessEnv = process.env): string {
+  const direct = join(root, 'daemon.sock')
+  if (Buffer.byteLength(direct) <= MAX_SOCKET_PATH) return direct
+  const digest = createHash('sha256').update(root).digest('hex').slice(0, 24)
+  const base = env.XDG_RUNTIME_DIR || tmpdir()
+  return join(base, `ggen-market-${process.getuid?.() ?? 'user'}`, `${digest}.sock`)
 }
 
 /** Creates the home's directories; the root and keys/ are 0700 because they hold secrets. */

@@ -15,7 +15,7 @@ export interface IngestContext {
   store: Store
   network: string
   /** Called after a record was stored, with the package id it touched. */
-  onStored?: (id: string, block: RecordBlock) => void
+  onStored?: (id: string, block: RecordBlock, source: RecordSource) => void
   now?: () => number
 }
 
@@ -30,12 +30,15 @@ export interface IngestResult {
   conflicted: boolean
 }
 
+/** Where a record came from. `local` records are queued for announcement to the network. */
+export type RecordSource = 'local' | 'network' | 'bundle'
+
 /** Options of one ingest. */
 export interface IngestOptions {
   /** The CID the sender said the bytes have (a bundle block, a sync response). */
   expectedCid?: CID
-  /** Published on this node (queued for announcement when the network is up). */
-  local?: boolean
+  /** @default 'network' */
+  source?: RecordSource
 }
 
 /**
@@ -68,10 +71,11 @@ export function ingestRecord(
   checkLogPosition(ctx.store, body, record)
   if (body.type === 'rotation') checkRotationOwner(ctx.store, body.publisher, body.id, record)
 
-  const applied = ctx.store.applyRecord(block, { local: options.local === true })
+  const source = options.source ?? 'network'
+  const applied = ctx.store.applyRecord(block, { local: source === 'local' })
   if (applied.status === 'duplicate')
     return { status: 'duplicate', ...base, forked: false, conflicted: false }
-  ctx.onStored?.(body.id, block)
+  ctx.onStored?.(body.id, block, source)
   return { status: 'added', ...base, forked: applied.forked, conflicted: applied.conflicted }
 }
 

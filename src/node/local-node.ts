@@ -1,13 +1,16 @@
 /**
  * The node running in this process on its home: the composition root of offline mode and,
- * later, the core the daemon wraps. Opens the stores in order (config, keys, SQLite,
- * content) and closes them in reverse; every command is a flow module over them.
+ * later, the core the daemon wraps. Opens the stores in order (config, keys, SQLite, then
+ * the content store on first use, so that search and info never load Helia) and closes
+ * them in reverse; every command is a flow module over them.
  */
+
+import { EventEmitter } from 'node:events'
 import { type ContentStore, openContentStore } from '../content/index.js'
-import { UsageError } from '../domain/errors.js'
+import { NoDaemonError, UsageError } from '../domain/errors.js'
 import { isDidKey, keyFingerprint, keyFromEnv, type PublisherKey, readKeyFile } from '../domain/keys.js'
 import { signRecord } from '../domain/records.js'
-import type { YankBody } from '../domain/types.js'
+import type { RecordBlock, YankBody } from '../domain/types.js'
 import { peerIdOf, readPeerKey } from '../net/peer-identity.js'
 import { openStore, type Store } from '../store/index.js'
 import type {
@@ -17,19 +20,27 @@ import type {
   KeysResult,
   NodeHandle,
   OperationOptions,
+  PeerInfo,
   PublishResult,
   SearchQuery,
   SearchResult,
   StatusResult,
   TrustEntry,
   VerifyResult,
+  WatchEvent,
   YankResult,
 } from './api.js'
 import { CatalogueSearch } from './catalogue-search.js'
 import { type NodeConfig, readConfig } from './config.js'
 import { assertHomeExists, type HomeLayout, homeLayout } from './home.js'
 import { packageInfo } from './info.js'
-import { type IngestContext, ingestRecord } from './ingest.js'
+import {
+  type IngestContext,
+  type IngestOptions,
+  type IngestResult,
+  ingestRecord,
+  type RecordSource,
+} from './ingest.js'
 import { installPackages } from './install.js'
 import { nextLogPosition } from './log-position.js'
 import { publishPackage } from './publish.js'
@@ -40,6 +51,19 @@ import { verifyInstall } from './verify.js'
 async function loadPublisherKey(layout: HomeLayout, env: NodeJS.ProcessEnv): Promise<PublisherKey> {
   if (env.GGEN_MARKET_KEY) return keyFromEnv(env.GGEN_MARKET_KEY)
   return readKeyFile(env.GGEN_MARKET_KEY_FILE || layout.publisherKey)
+}
+
+function recordEvent(block: RecordBlock, source: RecordSource): WatchEvent {
+  const body = block.record.body
+  return {
+    type: 'record',
+    kind: body.type,
+    id: body.id,
+    ...(body.type === 'rotation' ? {} : { version: body.version }),
+    publisher: body.publisher,
+    record: block.cid.toString(),
+    source,
+  }
 }
 
 function toTrustEntry(t: { key: string; addedAt: number; note?: string }): TrustEntry {
@@ -54,7 +78,11 @@ function toTrustEntry(t: { key: string; addedAt: number; note?: string }): Trust
 /** A node on its home, in this process. */
 export class LocalNode implements NodeHandle {
   private closed = false
+  private contentStore: Promise<ContentStore> | undefined
   readonly ingestContext: IngestContext
+  /** Emits `event` with a WatchEvent for every stored record (and, with a network, peer change). */
+  readonly events = new EventEmitter<{ event: [WatchEvent] }>()
+  readonly mode = 'offline' as const
 
   private constructor(
     readonly layout: HomeLayout,
@@ -62,13 +90,15 @@ export class LocalNode implements NodeHandle {
     readonly key: PublisherKey,
     readonly peerId: string,
     readonly store: Store,
-    readonly content: ContentStore,
     readonly catalogueSearch: CatalogueSearch,
   ) {
     this.ingestContext = {
       store,
       network: config.network,
-      onStored: (id) => catalogueSearch.touched(id),
+      onStored: (id, block, source) => {
+        catalogueSearch.touched(id)
+        this.events.emit('event', recordEvent(block, source))
+      },
     }
   }
 
@@ -80,27 +110,18 @@ export class LocalNode implements NodeHandle {
     const key = await loadPublisherKey(layout, env)
     const peerId = peerIdOf(await readPeerKey(layout.peerKey))
     const store = openStore(layout.database)
-    let content: ContentStore
-    try {
-      content = await openContentStore(layout.contentDir)
-    } catch (err) {
-      store.close()
-      throw err
-    }
-    return new LocalNode(
-      layout,
-      config,
-      key,
-      peerId,
-      store,
-      content,
-      new CatalogueSearch(store, layout.indexFile),
-    )
+    return new LocalNode(layout, config, key, peerId, store, new CatalogueSearch(store, layout.indexFile))
+  }
+
+  /** The content store, opened on first use. */
+  content(): Promise<ContentStore> {
+    this.contentStore ??= openContentStore(this.layout.contentDir)
+    return this.contentStore
   }
 
   /** Ingests a record from outside (network, bundle); see ingest.ts. */
-  ingest(bytes: Uint8Array): ReturnType<typeof ingestRecord> {
-    return ingestRecord(this.ingestContext, bytes)
+  ingest(bytes: Uint8Array, options: IngestOptions = {}): IngestResult {
+    return ingestRecord(this.ingestContext, bytes, options)
   }
 
   async status(): Promise<StatusResult> {
@@ -120,12 +141,12 @@ export class LocalNode implements NodeHandle {
     }
   }
 
-  publish(dir: string, options?: OperationOptions): Promise<PublishResult> {
+  async publish(dir: string, options?: OperationOptions): Promise<PublishResult> {
     return publishPackage(
       {
         ingest: this.ingestContext,
         store: this.store,
-        content: this.content,
+        content: await this.content(),
         key: this.key,
         network: this.config.network,
         maxPackageBytes: this.config.max_package_bytes,
@@ -144,8 +165,8 @@ export class LocalNode implements NodeHandle {
     return packageInfo(this.store, spec, options)
   }
 
-  install(request: InstallRequest, options?: OperationOptions): Promise<InstallResult> {
-    return installPackages({ store: this.store, content: this.content }, request, options)
+  async install(request: InstallRequest, options?: OperationOptions): Promise<InstallResult> {
+    return installPackages({ store: this.store, content: await this.content() }, request, options)
   }
 
   async yank(spec: string, reason: string): Promise<YankResult> {
@@ -167,12 +188,12 @@ export class LocalNode implements NodeHandle {
       reason,
     }
     const block = await signRecord(body, this.key)
-    ingestRecord(this.ingestContext, block.bytes, { expectedCid: block.cid, local: true })
+    ingestRecord(this.ingestContext, block.bytes, { expectedCid: block.cid, source: 'local' })
     return { id, version, record: block.cid.toString() }
   }
 
-  verify(dir: string): Promise<VerifyResult> {
-    return verifyInstall(this.content, dir)
+  async verify(dir: string): Promise<VerifyResult> {
+    return verifyInstall(await this.content(), dir)
   }
 
   async keys(): Promise<KeysResult> {
@@ -198,6 +219,23 @@ export class LocalNode implements NodeHandle {
     return { key, removed: this.store.trustRemove(key) }
   }
 
+  async peers(): Promise<PeerInfo[]> {
+    return []
+  }
+
+  async connect(_multiaddr: string): Promise<PeerInfo> {
+    throw new NoDaemonError(this.layout.root)
+  }
+
+  async watch(onEvent: (event: WatchEvent) => void, options: { signal: AbortSignal }): Promise<void> {
+    if (options.signal.aborted) return
+    this.events.on('event', onEvent)
+    await new Promise<void>((resolve) =>
+      options.signal.addEventListener('abort', () => resolve(), { once: true }),
+    )
+    this.events.off('event', onEvent)
+  }
+
   /** Closes in reverse order of opening; idempotent. */
   async close(): Promise<void> {
     if (this.closed) return
@@ -205,7 +243,7 @@ export class LocalNode implements NodeHandle {
     try {
       await this.catalogueSearch.close()
     } finally {
-      await this.content.close()
+      if (this.contentStore !== undefined) await (await this.contentStore).close()
       this.store.close()
     }
   }

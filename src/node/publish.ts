@@ -66,7 +66,7 @@ export async function publishPackage(
     manifest,
   }
   const block = await signRecord(body, ctx.key)
-  ingestRecord(ctx.ingest, block.bytes, { expectedCid: block.cid, local: true })
+  ingestRecord(ctx.ingest, block.bytes, { expectedCid: block.cid, source: 'local' })
 
   const warnings = [...read.warnings]
   const others = ctx.store.claimants(manifest.id).filter((c) => c.owner !== ctx.key.did)
