@@ -1,0 +1,88 @@
+/**
+ * Ingest throughput on one core: decode, verify the Ed25519 signature, check the log
+ * position, store in SQLite (one transaction per record, as records arrive one by one from
+ * gossip) and refresh the search index, for realistic signed release records.
+ *
+ *   npx vitest bench --run test/bench/ingest.bench.ts
+ *
+ * Each iteration ingests a fresh batch of BATCH records into the same growing home; records
+ * per second = BATCH / mean. The baseline in the same run is the store write alone (no
+ * decode, no signature, no index), so the ratio shows what verification and indexing cost.
+ * Target: >= 5,000 records/s.
+ */
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { CID } from 'multiformats/cid'
+import { afterAll, expect, test } from 'vitest'
+import { generatePublisherKey, type PublisherKey } from '../../src/domain/keys.js'
+import { decodeRecord, signRecord } from '../../src/domain/records.js'
+import type { ReleaseBody } from '../../src/domain/types.js'
+import { initHome } from '../../src/node/init.js'
+import { LocalNode } from '../../src/node/local-node.js'
+import { openStore } from '../../src/store/index.js'
+import { syntheticReleases } from './synthetic.js'
+
+const BATCH = 500
+const BATCHES = Number(process.env.GGEN_BENCH_BATCHES ?? 40)
+const CONTENT = CID.parse('bafybeid3hdtxez34fts5fhhatcsitglnq2gm3myuvyzwlktpskdwwa7mlq')
+
+/** Signed records: 100 publishers, each with its own hash-linked log. */
+function signedBatches(): Uint8Array[][] {
+  const keys: PublisherKey[] = Array.from({ length: 100 }, () => generatePublisherKey())
+  const heads = new Map<string, { seq: number; cid: CID }>()
+  const releases = syntheticReleases(BATCH * BATCHES, { seed: 7, sharedIdRate: 0 })
+  const all = releases.map((r, i) => {
+    const key = keys[i % keys.length]!
+    const head = heads.get(key.did)
+    const body: ReleaseBody = {
+      type: 'release',
+      network: 'ggen',
+      publisher: key.did,
+      time: Date.now(),
+      seq: (head?.seq ?? 0) + 1,
+      ...(head ? { prev: head.cid } : {}),
+      id: r.id,
+      version: r.version,
+      cid: CONTENT,
+      size: 4096,
+      manifest: { ...r.manifest, dependencies: {} },
+    }
+    const block = signRecord(body, key)
+    heads.set(key.did, { seq: body.seq, cid: block.cid })
+    return block.bytes
+  })
+  return Array.from({ length: BATCHES }, (_, b) => all.slice(b * BATCH, (b + 1) * BATCH))
+}
+
+const batches = signedBatches()
+const dir = await mkdtemp(join(tmpdir(), 'ggen-ingest-bench-'))
+await initHome(join(dir, 'home'))
+const node = await LocalNode.open(join(dir, 'home'), {})
+await node.search({ query: 'warm' }) // load the index so every ingest also updates it
+const baseline = openStore(join(dir, 'baseline.db'))
+const decodedBatches = batches.map((batch) => batch.map((bytes) => decodeRecord(bytes)))
+let next = 0
+let nextBaseline = 0
+
+afterAll(async () => {
+  await node.close()
+  baseline.close()
+  await rm(dir, { recursive: true, force: true })
+})
+
+test(`ingest ${BATCH} signed release records per iteration`, async ({ bench }) => {
+  const ingest = await bench('ingestRecord: decode + verify + store + index', () => {
+    for (const bytes of batches[next++ % BATCHES]!) node.ingest(bytes)
+  }).run({ iterations: BATCHES / 2, warmupIterations: 0, time: 0 })
+  const store = await bench('baseline: store.applyRecord only (pre-decoded)', () => {
+    for (const block of decodedBatches[nextBaseline++ % BATCHES]!) baseline.applyRecord(block)
+  }).run({ iterations: BATCHES / 2, warmupIterations: 0, time: 0 })
+  expect(node.store.counts().records).toBe(Math.min(next, BATCHES) * BATCH)
+  const perSecond = (ms: number) => ((BATCH / ms) * 1000).toFixed(0)
+  console.log(
+    `ingest: median ${perSecond(ingest.latency.p50)} records/s (target >= 5,000); ` +
+      `store alone: median ${perSecond(store.latency.p50)} records/s; ` +
+      `ratio ${(ingest.latency.p50 / store.latency.p50).toFixed(2)}x the store-only time`,
+  )
+})
