@@ -33,6 +33,16 @@ export interface StatusResult {
   forks: string[]
   /** `offline` when the command ran in process, `daemon` when a daemon answered. */
   mode: 'offline' | 'daemon'
+  /** The daemon's effective configuration: each setting (dotted name) with its value and layer. */
+  config?: Record<string, ConfigSetting>
+  /** Records published on this node and not yet announced to the network (daemon only). */
+  pendingAnnouncements?: number
+}
+
+/** One effective setting and the layer it came from: default < config.toml < env < flag. */
+export interface ConfigSetting {
+  value: unknown
+  source: 'default' | 'file' | 'env' | 'flag'
 }
 
 /** `publish --json`. */

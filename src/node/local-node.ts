@@ -31,7 +31,7 @@ import type {
   YankResult,
 } from './api.js'
 import { CatalogueSearch } from './catalogue-search.js'
-import { type NodeConfig, readConfig } from './config.js'
+import { loadConfig, type NodeConfig } from './config.js'
 import { assertHomeExists, type HomeLayout, homeLayout } from './home.js'
 import { packageInfo } from './info.js'
 import {
@@ -102,11 +102,18 @@ export class LocalNode implements NodeHandle {
     }
   }
 
-  /** Opens the home at `root`; fails with a clear error if it was never initialised. */
-  static async open(root: string, env: NodeJS.ProcessEnv = process.env): Promise<LocalNode> {
+  /**
+   * Opens the home at `root`; fails with a clear error if it was never initialised. The
+   * config is config.toml under `env`, unless the caller (the daemon, with its flags) gives one.
+   */
+  static async open(
+    root: string,
+    env: NodeJS.ProcessEnv = process.env,
+    options: { config?: NodeConfig } = {},
+  ): Promise<LocalNode> {
     const layout = homeLayout(root)
     await assertHomeExists(layout)
-    const config = await readConfig(layout.config)
+    const config = options.config ?? (await loadConfig(layout.config, env)).config
     const key = await loadPublisherKey(layout, env)
     const peerId = peerIdOf(await readPeerKey(layout.peerKey))
     const store = openStore(layout.database)
