@@ -104,3 +104,37 @@ function checkRotationOwner(store: Store, publisher: string, id: string, record:
     )
   }
 }
+
+/** The outcome of one record of a batch: its result, or why it was rejected. */
+export type BatchItemResult = { ok: true; result: IngestResult } | { ok: false; error: InvalidRecordError }
+
+/**
+ * Ingests many records (catch-up responses, bundles) with one SQLite commit for the lot:
+ * each record is still checked on its own and a rejected one does not stop the others.
+ * Only `InvalidRecordError`s are caught per record; anything else (a full disk) aborts the
+ * batch and rolls it back, so nothing is half stored.
+ */
+export function ingestRecords(
+  ctx: IngestContext,
+  items: readonly { bytes: Uint8Array; expectedCid?: CID }[],
+  source: RecordSource = 'network',
+): BatchItemResult[] {
+  // Index updates and events wait for the commit: a rolled-back batch must leave no trace.
+  const stored: Parameters<NonNullable<IngestContext['onStored']>>[] = []
+  const deferred: IngestContext = { ...ctx, onStored: (...args) => stored.push(args) }
+  const results = ctx.store.batch(() =>
+    items.map((item): BatchItemResult => {
+      try {
+        return {
+          ok: true,
+          result: ingestRecord(deferred, item.bytes, { expectedCid: item.expectedCid, source }),
+        }
+      } catch (err) {
+        if (err instanceof InvalidRecordError) return { ok: false, error: err }
+        throw err
+      }
+    }),
+  )
+  for (const args of stored) ctx.onStored?.(...args)
+  return results
+}

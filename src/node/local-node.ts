@@ -6,6 +6,7 @@
  */
 
 import { EventEmitter } from 'node:events'
+import type { CID } from 'multiformats/cid'
 import { type ContentStore, openContentStore } from '../content/index.js'
 import { NoDaemonError, UsageError } from '../domain/errors.js'
 import { isDidKey, keyFingerprint, keyFromEnv, type PublisherKey, readKeyFile } from '../domain/keys.js'
@@ -35,10 +36,12 @@ import { loadConfig, type NodeConfig } from './config.js'
 import { assertHomeExists, type HomeLayout, homeLayout } from './home.js'
 import { packageInfo } from './info.js'
 import {
+  type BatchItemResult,
   type IngestContext,
   type IngestOptions,
   type IngestResult,
   ingestRecord,
+  ingestRecords,
   type RecordSource,
 } from './ingest.js'
 import { installPackages } from './install.js'
@@ -129,6 +132,14 @@ export class LocalNode implements NodeHandle {
   /** Ingests a record from outside (network, bundle); see ingest.ts. */
   ingest(bytes: Uint8Array, options: IngestOptions = {}): IngestResult {
     return ingestRecord(this.ingestContext, bytes, options)
+  }
+
+  /** Ingests many records with one commit; see ingest.ts. */
+  ingestMany(
+    items: readonly { bytes: Uint8Array; expectedCid?: CID }[],
+    source?: RecordSource,
+  ): BatchItemResult[] {
+    return ingestRecords(this.ingestContext, items, source)
   }
 
   async status(): Promise<StatusResult> {

@@ -68,6 +68,16 @@ export class Store implements Catalogue {
     return this.#write().applyMany(blocks, options)
   }
 
+  /**
+   * Runs `fn` in one write transaction: the writes inside commit together, so a batch of
+   * records costs one commit (nested applyRecord calls become savepoints). A throw inside
+   * rolls the whole batch back.
+   */
+  batch<T>(fn: () => T): T {
+    this.#write()
+    return this.#db.transaction(fn).immediate()
+  }
+
   /** Flags local records as announced to the network; returns how many changed. */
   markAnnounced(cids: readonly string[]): number {
     return this.#write().markAnnounced(cids)
