@@ -46,6 +46,27 @@ export function buildProgram(): Command {
   ).action(act(() => import('./commands/init.js')))
 
   example(
+    program
+      .command('daemon')
+      .description('run the node in the foreground until SIGINT/SIGTERM; other commands then go through it')
+      .addOption(
+        new Option('--listen <multiaddr>', 'listen here (repeatable; default /ip4/0.0.0.0/tcp/0)').argParser(
+          repeatable,
+        ),
+      )
+      .addOption(
+        new Option('--bootstrap <multiaddr>', 'dial this peer at start (repeatable)').argParser(repeatable),
+      )
+      .option('--no-mdns', 'do not look for peers on the LAN')
+      .option('--psk <file>', 'private network: only nodes with this pre-shared key file connect')
+      .option('--network <name>', 'the network to join (default ggen)')
+      .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (default info)'),
+    'ggen-market daemon',
+    'ggen-market daemon --listen /ip4/0.0.0.0/tcp/4001 --bootstrap /dns4/seed.example.org/tcp/4001/p2p/12D3KooW...',
+    'systemctl --user enable --now ggen-market   # see daemon/ggen-market.service',
+  ).action(act(() => import('./commands/daemon.js')))
+
+  example(
     program.command('status').description('what the node holds and is doing'),
     'ggen-market status --json',
   ).action(act(() => import('./commands/status.js')))
@@ -145,6 +166,11 @@ export function buildProgram(): Command {
   ).action((_opts: unknown, cmd: Command) => runCommand(cmd, needsDaemon))
 
   return program
+}
+
+/** Collects a repeatable option's values. */
+function repeatable(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value]
 }
 
 function positiveInt(value: string): string {

@@ -35,10 +35,14 @@ const ipcSchema = z
   .object({
     /** Largest JSON-RPC request line the daemon reads; longer ones get an error. @default 1 MiB */
     max_request_bytes: z.number().int().min(1024).default(MIB),
-    /** Requests served at once per daemon; more wait their turn. @default 32 */
+    /** Requests in flight on one connection; more are refused as busy. @default 32 */
     max_concurrent_requests: z.number().int().positive().max(10_000).default(32),
-    /** A request still running after this long is answered with a timeout error; 0: none. @default 600000 (10 min) */
-    request_timeout_ms: z.number().int().nonnegative().default(600_000),
+    /** Open client connections; more are refused as busy. @default 256 */
+    max_connections: z.number().int().positive().max(100_000).default(256),
+    /** Deadline of quick requests (status, search, info, ...), in ms. @default 30000 */
+    request_timeout_ms: z.number().int().positive().default(30_000),
+    /** Deadline of publish, install and verify, in ms. @default 600000 (10 min) */
+    long_request_timeout_ms: z.number().int().positive().default(600_000),
   })
   .strict()
 
@@ -256,7 +260,9 @@ export function defaultConfigText(network = DEFAULT_NETWORK): string {
     '# [ipc]',
     `# max_request_bytes = ${MIB}`,
     '# max_concurrent_requests = 32',
-    '# request_timeout_ms = 600000',
+    '# max_connections = 256',
+    '# request_timeout_ms = 30000',
+    '# long_request_timeout_ms = 600000',
     '',
   ].join('\n')
 }

@@ -27,7 +27,13 @@ describe('effectiveConfig', () => {
       log_level: 'info',
       seed: 'none',
       storage_quota_bytes: 10 * 1024 ** 3,
-      ipc: { max_request_bytes: 1024 * 1024, max_concurrent_requests: 32, request_timeout_ms: 600_000 },
+      ipc: {
+        max_request_bytes: 1024 * 1024,
+        max_concurrent_requests: 32,
+        max_connections: 256,
+        request_timeout_ms: 30_000,
+        long_request_timeout_ms: 600_000,
+      },
     })
     expect(new Set(Object.values(sources))).toEqual(new Set(['default']))
     expect(Object.keys(sources)).toContain('ipc.max_request_bytes')
@@ -141,10 +147,10 @@ describe('effectiveConfig', () => {
 describe('describeConfig', () => {
   it('flattens settings to dotted names with value and source', () => {
     const described = describeConfig(
-      effectiveConfig({ ipc: { request_timeout_ms: 0 } }, { GGEN_MARKET_NETWORK: 'lab' }),
+      effectiveConfig({ ipc: { request_timeout_ms: 5000 } }, { GGEN_MARKET_NETWORK: 'lab' }),
     )
     expect(described.network).toEqual({ value: 'lab', source: 'env' })
-    expect(described['ipc.request_timeout_ms']).toEqual({ value: 0, source: 'file' })
+    expect(described['ipc.request_timeout_ms']).toEqual({ value: 5000, source: 'file' })
     expect(described.psk).toEqual({ value: null, source: 'default' })
     expect(Object.keys(described)).toEqual([...Object.keys(described)].sort((a, b) => a.localeCompare(b)))
   })

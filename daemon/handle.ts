@@ -1,0 +1,103 @@
+/**
+ * The `NodeHandle` the daemon serves on its socket: the in-process node, plus what only a
+ * running daemon knows (its effective configuration, its outbox). Clients cannot close it;
+ * the daemon owns the node's lifetime.
+ */
+import type {
+  ConfigSetting,
+  InfoResult,
+  InstallRequest,
+  InstallResult,
+  KeysResult,
+  NodeHandle,
+  OperationOptions,
+  PeerInfo,
+  PublishResult,
+  SearchQuery,
+  SearchResult,
+  StatusResult,
+  TrustEntry,
+  VerifyResult,
+  WatchEvent,
+  YankResult,
+} from '../src/node/api.js'
+
+/** What the daemon adds to `status`. */
+export interface DaemonFacts {
+  config: Record<string, ConfigSetting>
+  pendingAnnouncements(): number
+}
+
+/** Serves `node` as the daemon's handle. */
+export class DaemonHandle implements NodeHandle {
+  readonly mode = 'daemon' as const
+
+  constructor(
+    private readonly node: NodeHandle,
+    private readonly facts: DaemonFacts,
+  ) {}
+
+  async status(): Promise<StatusResult> {
+    return {
+      ...(await this.node.status()),
+      mode: 'daemon',
+      config: this.facts.config,
+      pendingAnnouncements: this.facts.pendingAnnouncements(),
+    }
+  }
+
+  publish(dir: string, options?: OperationOptions): Promise<PublishResult> {
+    return this.node.publish(dir, options)
+  }
+
+  search(query: SearchQuery): Promise<SearchResult> {
+    return this.node.search(query)
+  }
+
+  info(spec: string, options?: { publisher?: string }): Promise<InfoResult> {
+    return this.node.info(spec, options)
+  }
+
+  install(request: InstallRequest, options?: OperationOptions): Promise<InstallResult> {
+    return this.node.install(request, options)
+  }
+
+  yank(spec: string, reason: string): Promise<YankResult> {
+    return this.node.yank(spec, reason)
+  }
+
+  verify(dir: string): Promise<VerifyResult> {
+    return this.node.verify(dir)
+  }
+
+  keys(): Promise<KeysResult> {
+    return this.node.keys()
+  }
+
+  trustList(): Promise<TrustEntry[]> {
+    return this.node.trustList()
+  }
+
+  trustAdd(key: string, note?: string): Promise<TrustEntry> {
+    return this.node.trustAdd(key, note)
+  }
+
+  trustRemove(key: string): Promise<{ key: string; removed: boolean }> {
+    return this.node.trustRemove(key)
+  }
+
+  peers(): Promise<PeerInfo[]> {
+    return this.node.peers()
+  }
+
+  connect(multiaddr: string): Promise<PeerInfo> {
+    return this.node.connect(multiaddr)
+  }
+
+  watch(onEvent: (event: WatchEvent) => void, options: { signal: AbortSignal }): Promise<void> {
+    return this.node.watch(onEvent, options)
+  }
+
+  /** A no-op: the daemon closes the node when it stops. */
+  async close(): Promise<void> {}
+}
