@@ -6,13 +6,11 @@
  * the did:key as its `kid`: one line of standard JSON, so it also fits in an environment
  * variable for CI, and other tools can read it.
  */
-import { constants } from 'node:fs'
-import { link, mkdir, open, rename, unlink } from 'node:fs/promises'
-import { basename, dirname, join } from 'node:path'
 import { varint } from 'multiformats'
 import { base58btc } from 'multiformats/bases/base58'
 import { PUBLIC_KEY_BYTES, publicKeyOf, randomSeed, SEED_BYTES, signBytes, verifyBytes } from './ed25519.js'
 import { KeyError } from './errors.js'
+import { readSecretFile, writeSecretFile } from './secret-file.js'
 
 /** A publisher's signing key. `secretKey` is the 32-byte RFC 8032 seed: keep it secret. */
 export interface PublisherKey {
@@ -162,69 +160,11 @@ export function keyFromEnv(value: string, name = 'GGEN_MARKET_KEY'): PublisherKe
 }
 
 /**
- * Writes `key` to a new key file with mode 0600. Never replaces an existing file (KeyError
- * ERR_KEY_EXISTS). The key is written and synced under a temporary name, then hard-linked
- * into place: link fails if the target exists, and a crash leaves either no key file or a
- * whole one, never half of one.
+ * Writes `key` to a new key file with mode 0600, never replacing an existing file (KeyError
+ * ERR_KEY_EXISTS); a crash leaves either no key file or a whole one (see secret-file.ts).
  */
 export async function writeKeyFile(path: string, key: PublisherKey): Promise<void> {
-  const dir = dirname(path)
-  await mkdir(dir, { recursive: true, mode: 0o700 })
-  const temp = join(dir, `.${basename(path)}.${process.pid}.${Date.now()}.tmp`)
-  const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600)
-  try {
-    await handle.writeFile(formatKey(key))
-    await handle.sync()
-  } catch (err) {
-    await handle.close()
-    await unlink(temp).catch(() => {})
-    throw err
-  }
-  await handle.close()
-  try {
-    await placeWithoutReplacing(temp, path)
-  } finally {
-    await unlink(temp).catch(() => {})
-  }
-  await syncDir(dir)
-}
-
-async function placeWithoutReplacing(temp: string, path: string): Promise<void> {
-  try {
-    await link(temp, path)
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code
-    if (code === 'EEXIST') {
-      throw new KeyError('ERR_KEY_EXISTS', `a key file already exists at ${path}; it was left unchanged`, {
-        path,
-      })
-    }
-    // Some file systems have no hard links; claim the name with O_EXCL, then rename over
-    // the empty placeholder (a crash here can leave an empty file, which reads as invalid).
-    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'ENOSYS') throw err
-    const placeholder = await open(
-      path,
-      constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL,
-      0o600,
-    ).catch((e: NodeJS.ErrnoException) => {
-      if (e.code === 'EEXIST') {
-        throw new KeyError('ERR_KEY_EXISTS', `a key file already exists at ${path}; it was left unchanged`, {
-          path,
-        })
-      }
-      throw e
-    })
-    await placeholder.close()
-    await rename(temp, path)
-  }
-}
-
-async function syncDir(dir: string): Promise<void> {
-  // Makes the new name durable; not possible on every platform, and harmless to skip.
-  const handle = await open(dir, constants.O_RDONLY).catch(() => undefined)
-  if (handle === undefined) return
-  await handle.sync().catch(() => {})
-  await handle.close()
+  await writeSecretFile(path, formatKey(key))
 }
 
 /**
@@ -233,34 +173,6 @@ async function syncDir(dir: string): Promise<void> {
  * ERR_KEY_MISSING, malformed content ERR_KEY_INVALID.
  */
 export async function readKeyFile(path: string): Promise<PublisherKey> {
-  let handle: Awaited<ReturnType<typeof open>>
-  try {
-    handle = await open(path, constants.O_RDONLY)
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new KeyError(
-        'ERR_KEY_MISSING',
-        `no publisher key at ${path}; run \`ggen-market init\` to create one`,
-        {
-          path,
-        },
-      )
-    }
-    throw err
-  }
-  try {
-    const { mode } = await handle.stat()
-    if (process.platform !== 'win32' && (mode & 0o077) !== 0) {
-      const octal = (mode & 0o777).toString(8).padStart(4, '0')
-      const what = mode & 0o044 ? 'readable' : mode & 0o022 ? 'writable' : 'accessible'
-      throw new KeyError(
-        'ERR_KEY_PERMISSIONS',
-        `key file ${path} is ${what} by others (mode ${octal}); run: chmod 600 ${path}`,
-        { path, mode: octal },
-      )
-    }
-    return parseKey(await handle.readFile('utf8'), `key file ${path}`)
-  } finally {
-    await handle.close()
-  }
+  const bytes = await readSecretFile(path, 'publisher key')
+  return parseKey(bytes.toString('utf8'), `key file ${path}`)
 }

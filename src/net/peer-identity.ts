@@ -3,12 +3,11 @@
  * publisher key (SPEC 4), so that a node keeps its PeerId across restarts while a
  * publisher can move its signing key between machines.
  */
-import { readFile } from 'node:fs/promises'
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import type { PrivateKey } from '@libp2p/interface'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { KeyError } from '../domain/errors.js'
-import { assertPrivateMode, writeSecretFile } from '../domain/secret-file.js'
+import { readSecretFile, writeSecretFile } from '../domain/secret-file.js'
 
 /** Loads the peer key, creating it on first use; never overwrites an existing one. */
 export async function loadOrCreatePeerKey(file: string): Promise<PrivateKey> {
@@ -24,8 +23,7 @@ export async function loadOrCreatePeerKey(file: string): Promise<PrivateKey> {
 
 /** Reads the peer key file (protobuf-encoded libp2p private key, mode 0600). */
 export async function readPeerKey(file: string): Promise<PrivateKey> {
-  await assertPrivateMode(file)
-  const bytes = await readFile(file)
+  const bytes = await readSecretFile(file, 'peer key')
   try {
     return privateKeyFromProtobuf(bytes)
   } catch (err) {

@@ -19,7 +19,6 @@ export {
   chooseOwner,
   claimantsOf,
   describeClaimants,
-  keyFingerprint,
   type OwnerHints,
 } from './owners.js'
 export {

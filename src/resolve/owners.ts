@@ -7,17 +7,10 @@
 import semver from 'semver'
 import type { VersionEntry } from '../domain/catalogue.js'
 import { ResolveError } from '../domain/errors.js'
-
-/** How many trailing characters of a key are shown as its fingerprint. */
-const FINGERPRINT_LENGTH = 8
+import { keyFingerprint } from '../domain/keys.js'
 
 /** A key suffix shorter than this is too likely to match by accident. */
 const MIN_SUFFIX_LENGTH = 4
-
-/** The short form of a key shown in messages: its last characters, also accepted as `--publisher`. */
-export function keyFingerprint(key: string): string {
-  return key.slice(-FINGERPRINT_LENGTH)
-}
 
 /** One owner of an id with every release it holds (its own, and those of keys that rotated to it). */
 export interface Claimant {
