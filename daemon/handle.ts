@@ -3,6 +3,7 @@
  * running daemon knows (its effective configuration, its outbox). Clients cannot close it;
  * the daemon owns the node's lifetime.
  */
+import { GgenError } from '../src/domain/errors.js'
 import type {
   ConfigSetting,
   InfoResult,
@@ -90,8 +91,13 @@ export class DaemonHandle implements NodeHandle {
     return this.node.peers()
   }
 
-  connect(multiaddr: string): Promise<PeerInfo> {
-    return this.node.connect(multiaddr)
+  /** Without a network (until libp2p lands) there is nothing to dial with. */
+  async connect(multiaddr: string): Promise<PeerInfo> {
+    throw new GgenError(
+      'ERR_NO_NETWORK',
+      `cannot dial ${multiaddr}: this daemon runs without a network yet; records stay queued for announcement`,
+      { multiaddr },
+    )
   }
 
   watch(onEvent: (event: WatchEvent) => void, options: { signal: AbortSignal }): Promise<void> {
