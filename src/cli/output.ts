@@ -4,14 +4,16 @@
  * exit codes of SPEC 6.
  */
 
-/** SPEC 6 exit codes. */
-export const EXIT = { ok: 0, failed: 1, usage: 2, noDaemon: 3 } as const
+/** SPEC 6 exit codes, and a shell's 130 for a command the user interrupted. */
+export const EXIT = { ok: 0, failed: 1, usage: 2, noDaemon: 3, interrupted: 130 } as const
 
 /** Where a command writes. */
 export interface Output {
   json: boolean
   /** The result: JSON with --json, else the human rendering. */
   result(value: unknown, human: () => string): void
+  /** One item of a stream: a compact JSON line with --json, else the human line. */
+  line(value: unknown, human: () => string): void
   /** A warning on stderr (never on stdout, so --json stays parseable). */
   warn(message: string): void
   /** A progress or status line on stderr, human mode only. */
@@ -42,6 +44,9 @@ export function createOutput(json: boolean): Output {
         const text = human()
         if (text !== '') process.stdout.write(text.endsWith('\n') ? text : `${text}\n`)
       }
+    },
+    line(value, human) {
+      process.stdout.write(`${json ? JSON.stringify(value) : human()}\n`)
     },
     warn(message) {
       process.stderr.write(`${style('warning:', 'yellow', process.stderr)} ${message}\n`)

@@ -3,7 +3,6 @@
  * its help. Implementations are imported lazily so that a command loads only what it uses.
  */
 import { Command, InvalidArgumentError, Option } from 'commander'
-import { NoDaemonError } from '../domain/errors.js'
 import { type CommandAction, runCommand } from './run.js'
 
 type Loader = () => Promise<{ default: (args: unknown[], opts: Record<string, unknown>) => CommandAction }>
@@ -21,10 +20,6 @@ function act(load: Loader) {
 
 function example(cmd: Command, ...lines: string[]): Command {
   return cmd.addHelpText('after', `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`)
-}
-
-const needsDaemon: CommandAction = async (ctx) => {
-  throw new NoDaemonError(ctx.home)
 }
 
 /** Builds the program; `main.ts` parses argv with it. */
@@ -155,15 +150,18 @@ export function buildProgram(): Command {
   example(
     program.command('peers').description('list connected peers (needs the daemon)'),
     'ggen-market peers --json',
-  ).action((_opts: unknown, cmd: Command) => runCommand(cmd, needsDaemon))
+  ).action(act(() => import('./commands/peers.js')))
   example(
     program.command('connect <multiaddr>').description('dial a peer (needs the daemon)'),
     'ggen-market connect /ip4/192.0.2.7/tcp/4001/p2p/12D3KooW...',
-  ).action((_ma: unknown, _opts: unknown, cmd: Command) => runCommand(cmd, needsDaemon))
+  ).action(act(() => import('./commands/connect.js')))
   example(
-    program.command('watch').description('stream new releases as they arrive (needs the daemon)'),
-    'ggen-market watch --json',
-  ).action((_opts: unknown, cmd: Command) => runCommand(cmd, needsDaemon))
+    program
+      .command('watch')
+      .description('stream new releases and peer changes as they arrive, until Ctrl-C (needs the daemon)'),
+    'ggen-market watch',
+    'ggen-market watch --json | jq -c \'select(.type == "record")\'',
+  ).action(act(() => import('./commands/watch.js')))
 
   return program
 }

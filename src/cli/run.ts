@@ -1,9 +1,12 @@
 /**
  * The frame every command runs in: resolve the home, open a node handle when the command
- * needs one, print the result, map errors to SPEC 6 exit codes, close the handle.
+ * needs one, print the result, map errors to SPEC 6 exit codes, close the handle. In a
+ * command that asked for `ctx.interruptible()`, the first SIGINT or SIGTERM aborts its
+ * signal (a publish or install through the daemon is cancelled there too, a watch ends)
+ * and a second one exits at once.
  */
 import type { Command } from 'commander'
-import { GgenError } from '../domain/errors.js'
+import { GgenError, NoDaemonError } from '../domain/errors.js'
 import type { NodeHandle } from '../node/api.js'
 import { resolveHome } from '../node/home.js'
 import { createOutput, EXIT, type Output, style } from './output.js'
@@ -14,6 +17,10 @@ export interface CommandContext {
   out: Output
   /** Opens (once) the node for this home: the daemon's when one runs, else in process. */
   node(): Promise<NodeHandle>
+  /** The daemon's node; fails with NoDaemonError (exit 3) when none runs. */
+  daemon(): Promise<NodeHandle>
+  /** Takes over SIGINT/SIGTERM for this command; the signal aborts on the first one. */
+  interruptible(): AbortSignal
 }
 
 /** A command implementation: returns its exit code (0 when it returns nothing). */
@@ -31,6 +38,12 @@ export async function runCommand(cmd: Command, action: CommandAction): Promise<v
   const out = createOutput(globals.json === true)
   const home = resolveHome(globals.home)
   let handle: NodeHandle | undefined
+  const interrupt = new AbortController()
+  let listening = false
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (interrupt.signal.aborted) process.exit(EXIT.interrupted)
+    interrupt.abort(new GgenError('ERR_INTERRUPTED', `interrupted by ${signal}`))
+  }
   const ctx: CommandContext = {
     home,
     out,
@@ -41,16 +54,38 @@ export async function runCommand(cmd: Command, action: CommandAction): Promise<v
       }
       return handle
     },
+    async daemon() {
+      if (handle === undefined) {
+        const { connectDaemon } = await import('./connect.js')
+        handle = await connectDaemon(home)
+      }
+      if (handle === undefined || handle.mode !== 'daemon') throw new NoDaemonError(home)
+      return handle
+    },
+    interruptible() {
+      if (!listening) process.on('SIGINT', onSignal).on('SIGTERM', onSignal)
+      listening = true
+      return interrupt.signal
+    },
   }
   try {
     process.exitCode = (await action(ctx)) ?? EXIT.ok
   } catch (err) {
-    process.exitCode = reportError(err, out)
+    process.exitCode = interrupt.signal.aborted
+      ? reportInterrupt(interrupt.signal, out)
+      : reportError(err, out)
   } finally {
+    if (listening) process.off('SIGINT', onSignal).off('SIGTERM', onSignal)
     await handle?.close().catch((err: unknown) => {
       process.exitCode = reportError(err, out)
     })
   }
+}
+
+/** An interrupted command: says so, exits 130 like a shell does for SIGINT. */
+function reportInterrupt(signal: AbortSignal, out: Output): number {
+  reportError(signal.reason, out)
+  return EXIT.interrupted
 }
 
 /** Prints an error (as JSON too with --json) and returns the exit code it maps to. */

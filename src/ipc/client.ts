@@ -230,8 +230,14 @@ export class IpcClient implements NodeHandle {
             ),
           )
       }
-      this.socket.end()
-      setTimeout(() => this.socket.destroy(), 1000).unref()
+      // nothing left to flush: no need to wait for the daemon's FIN (the daemon treats a
+      // disconnect like a cancel of whatever was still running)
+      if (this.socket.writableLength === 0) this.socket.destroy()
+      else {
+        this.socket.ref() // keep the process alive until the rest is written
+        this.socket.end()
+        setTimeout(() => this.socket.destroy(), 1000).unref()
+      }
     }
     await this.gone
   }
