@@ -3,7 +3,7 @@
  * dependency order and `stop()` takes them down in exactly the reverse order; both are
  * written out here, in one place, so that the order can be read and checked.
  *
- *   start: config -> lock -> logger -> node (keys, SQLite, content) -> [network] -> announcer -> IPC server
+ *   start: config -> lock -> logger -> node (keys, SQLite; content on first use) -> [network] -> announcer -> IPC server
  *   stop:  IPC server -> announcer -> [network] -> node -> logger -> lock
  */
 import { stat } from 'node:fs/promises'
@@ -122,9 +122,10 @@ export class Daemon {
         )
       }
 
-      // 4. Node: keys, SQLite and the search index, then the content store.
+      // 4. Node: keys, SQLite and the search index. The content store (Helia) opens on the
+      //    first publish, install or verify: loading it costs ~70 MB that an idle daemon
+      //    does not need (scripts/measure-daemon.mjs).
       this.#node = await LocalNode.open(home, env, { config })
-      await this.#node.content()
 
       // 5. [Network: a later issue starts libp2p here (config.listen, bootstrap, mdns, psk),
       //    after the stores it serves and before the announcer, to which it gives gossipsub

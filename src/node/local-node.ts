@@ -7,7 +7,7 @@
 
 import { EventEmitter } from 'node:events'
 import type { CID } from 'multiformats/cid'
-import { type ContentStore, openContentStore } from '../content/index.js'
+import type { ContentStore } from '../content/index.js'
 import { NoDaemonError, UsageError } from '../domain/errors.js'
 import { isDidKey, keyFingerprint, keyFromEnv, type PublisherKey, readKeyFile } from '../domain/keys.js'
 import { signRecord } from '../domain/records.js'
@@ -44,11 +44,8 @@ import {
   ingestRecords,
   type RecordSource,
 } from './ingest.js'
-import { installPackages } from './install.js'
 import { nextLogPosition } from './log-position.js'
-import { publishPackage } from './publish.js'
 import { parseExactSpec } from './spec.js'
-import { verifyInstall } from './verify.js'
 
 /** How the publisher key reaches the node: the home's key file, or CI's environment. */
 async function loadPublisherKey(layout: HomeLayout, env: NodeJS.ProcessEnv): Promise<PublisherKey> {
@@ -125,7 +122,10 @@ export class LocalNode implements NodeHandle {
 
   /** The content store, opened on first use. */
   content(): Promise<ContentStore> {
-    this.contentStore ??= openContentStore(this.layout.contentDir)
+    // Loaded on first use: Helia's module graph alone costs ~70 MB of RSS (see the daemon RSS bench).
+    this.contentStore ??= import('../content/index.js').then((m) =>
+      m.openContentStore(this.layout.contentDir),
+    )
     return this.contentStore
   }
 
@@ -160,6 +160,7 @@ export class LocalNode implements NodeHandle {
   }
 
   async publish(dir: string, options?: OperationOptions): Promise<PublishResult> {
+    const { publishPackage } = await import('./publish.js')
     return publishPackage(
       {
         ingest: this.ingestContext,
@@ -184,6 +185,7 @@ export class LocalNode implements NodeHandle {
   }
 
   async install(request: InstallRequest, options?: OperationOptions): Promise<InstallResult> {
+    const { installPackages } = await import('./install.js')
     return installPackages({ store: this.store, content: await this.content() }, request, options)
   }
 
@@ -211,6 +213,7 @@ export class LocalNode implements NodeHandle {
   }
 
   async verify(dir: string): Promise<VerifyResult> {
+    const { verifyInstall } = await import('./verify.js')
     return verifyInstall(await this.content(), dir)
   }
 
