@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { connectIpc, type IpcClient } from '../../../src/ipc/client.js'
 import { type IpcLimits, type IpcServer, startIpcServer } from '../../../src/ipc/server.js'
+import { socketPathFor } from '../../../src/node/home.js'
 import { initHome } from '../../../src/node/init.js'
 import { LocalNode } from '../../../src/node/local-node.js'
 
@@ -26,13 +27,19 @@ export interface Rig {
   cleanup(): Promise<void>
 }
 
-/** Creates a home, opens its node and serves it. */
-export async function startRig(limits: Partial<IpcLimits> = {}): Promise<Rig> {
+/**
+ * Creates a home, opens its node and serves it: on `dir/run/daemon.sock`, or with
+ * `atHome` where the CLI looks for the daemon (`socketPathFor(home)`).
+ */
+export async function startRig(
+  limits: Partial<IpcLimits> = {},
+  options: { atHome?: boolean } = {},
+): Promise<Rig> {
   const dir = await mkdtemp(join(tmpdir(), 'ggen-ipc-'))
   const home = join(dir, 'home')
   await initHome(home)
   const node = await LocalNode.open(home, {})
-  const socketPath = join(dir, 'run', 'daemon.sock')
+  const socketPath = options.atHome ? socketPathFor(home) : join(dir, 'run', 'daemon.sock')
   const server = await startIpcServer({ socketPath, handle: node, limits })
   const clients: IpcClient[] = []
   return {

@@ -165,6 +165,22 @@ describe('limits', () => {
     expect((await (await r.client()).status()).mode).toBe('daemon')
   })
 
+  it('skips progress and ends a watch with -32006 for a client that lags, instead of buffering', async () => {
+    // a limit no client can meet: every notification finds the client "behind"
+    const r = await rig({ maxBufferedBytes: -1 })
+    const c = await rawConnect(r.socketPath)
+    c.send('{"jsonrpc":"2.0","id":1,"method":"watch"}\n')
+    for (let i = 0; i < 100 && r.node.events.listenerCount('event') === 0; i++) await delay(10)
+    const client = await r.client()
+    let progress = 0
+    const pkg = await writePackage(join(r.dir, 'lag'), 'io.test.ipc.lag', '1.0.0')
+    expect((await client.publish(pkg, { onProgress: () => progress++ })).id).toBe('io.test.ipc.lag')
+    expect(progress).toBe(0)
+    const ended = await c.next()
+    expect(ended).toMatchObject({ id: 1, error: { code: -32006 } })
+    c.close()
+  })
+
   it('times out a request past its deadline with -32003 and aborts it', async () => {
     const r = await rig({ longRequestTimeoutMs: 30 })
     const client = await r.client()
