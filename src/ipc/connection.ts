@@ -7,6 +7,7 @@
 import type { Socket } from 'node:net'
 import { GgenError } from '../domain/errors.js'
 import type { NodeHandle } from '../node/api.js'
+import { failure, isFailure, readEnvelope, recoverId } from './envelope.js'
 import { encodeLine, type FramingError, LineSplitter } from './framing.js'
 import {
   CANCEL_PARAMS,
@@ -22,7 +23,7 @@ import {
   type RequestId,
   RPC_ERROR,
   type RpcErrorData,
-  type RpcErrorObject,
+  type RpcFailure,
 } from './protocol.js'
 import type { IpcLimits, IpcLogger } from './server-options.js'
 
@@ -40,14 +41,6 @@ interface InFlight {
   settled: Promise<void>
 }
 
-/** A single error answer that ends a request that never started. */
-class Refusal {
-  constructor(
-    readonly id: RequestId | null,
-    readonly error: RpcErrorObject,
-  ) {}
-}
-
 /** What the server shares with its connections. */
 export interface ConnectionContext {
   handle: NodeHandle
@@ -56,8 +49,6 @@ export interface ConnectionContext {
   /** True once the server is closing: new requests are refused. */
   closing(): boolean
 }
-
-const ID_IN_HEAD = /"id"\s*:\s*(-?\d{1,15}|"[^"\\]{0,256}")/
 
 /** Serves one socket until it closes. */
 export class Connection {
@@ -76,11 +67,6 @@ export class Connection {
     socket.on('data', (chunk: Buffer) => this.splitter.push(chunk))
     socket.on('error', (err) => ctx.logger.debug({ err: err.message }, 'ipc client socket error'))
     socket.on('close', () => this.onClose())
-  }
-
-  /** Requests still running. */
-  get pending(): number {
-    return this.inFlight.size
   }
 
   /** Settles once every request now running has settled. */
@@ -120,74 +106,34 @@ export class Connection {
 
   private onLine(text: string): void {
     try {
-      this.dispatch(text)
-    } catch (err) {
-      if (err instanceof Refusal) this.send({ jsonrpc: '2.0', id: err.id, error: err.error })
-      else {
-        this.ctx.logger.error({ err }, 'ipc request handling failed')
-        this.fail(null, RPC_ERROR.internalError, 'internal error while reading the request')
+      const call = readEnvelope(text)
+      if (isFailure(call)) this.send(call)
+      else if (call.method === 'cancel') {
+        const cancelled = this.cancel(call.params)
+        if (call.id !== undefined) this.send({ jsonrpc: '2.0', id: call.id, result: { cancelled } })
+      } else if (call.id === undefined) {
+        this.ctx.logger.debug({ method: call.method.slice(0, 64) }, 'ipc notification ignored')
+      } else {
+        const refused = this.start(call.id, call.method, call.params)
+        if (refused !== undefined) this.send(refused)
       }
+    } catch (err) {
+      this.ctx.logger.error({ err }, 'ipc request handling failed')
+      this.fail(null, RPC_ERROR.internalError, 'internal error while reading the request')
     }
   }
 
-  private dispatch(text: string): void {
-    let message: unknown
-    try {
-      message = JSON.parse(text)
-    } catch {
-      throw refusal(null, RPC_ERROR.parseError, 'the request is not valid JSON')
-    }
-    if (Array.isArray(message)) {
-      throw refusal(
-        null,
-        RPC_ERROR.invalidRequest,
-        'batch requests are not supported; send one request per line',
-      )
-    }
-    if (typeof message !== 'object' || message === null) {
-      throw refusal(null, RPC_ERROR.invalidRequest, 'a request must be a JSON object')
-    }
-    const msg = message as Record<string, unknown>
-    const isRequest = 'id' in msg
-    const id = msg.id
-    if (isRequest && !isValidId(id)) {
-      throw refusal(
-        null,
-        RPC_ERROR.invalidRequest,
-        'id must be a string (at most 256 characters) or a number',
-      )
-    }
-    const replyId = isRequest ? (id as RequestId) : null
-    if (msg.jsonrpc !== '2.0') throw refusal(replyId, RPC_ERROR.invalidRequest, 'jsonrpc must be "2.0"')
-    if (typeof msg.method !== 'string')
-      throw refusal(replyId, RPC_ERROR.invalidRequest, 'method must be a string')
-    const params = msg.params ?? {}
-    if (typeof params !== 'object' || params === null || Array.isArray(params)) {
-      throw refusal(replyId, RPC_ERROR.invalidParams, 'params must be an object (named parameters)')
-    }
-
-    if (msg.method === 'cancel') {
-      const cancelled = this.cancel(params)
-      if (isRequest) this.send({ jsonrpc: '2.0', id: replyId, result: { cancelled } })
-      return
-    }
-    if (!isRequest) {
-      this.ctx.logger.debug({ method: msg.method }, 'ipc notification ignored')
-      return
-    }
-    this.start(id as RequestId, msg.method, params)
-  }
-
-  private start(id: RequestId, method: string, params: object): void {
-    if (this.ctx.closing()) throw refusal(id, RPC_ERROR.shuttingDown, 'the daemon is shutting down')
+  /** Starts a request; returns the error answer instead when it cannot start. */
+  private start(id: RequestId, method: string, params: object): RpcFailure | undefined {
+    if (this.ctx.closing()) return failure(id, RPC_ERROR.shuttingDown, 'the daemon is shutting down')
     if (!Object.hasOwn(METHOD_SPECS, method)) {
-      throw refusal(id, RPC_ERROR.methodNotFound, `unknown method ${JSON.stringify(method.slice(0, 64))}`)
+      return failure(id, RPC_ERROR.methodNotFound, `unknown method ${JSON.stringify(method.slice(0, 64))}`)
     }
     if (this.inFlight.has(id)) {
-      throw refusal(id, RPC_ERROR.invalidRequest, `request id ${JSON.stringify(id)} is already in flight`)
+      return failure(id, RPC_ERROR.invalidRequest, `request id ${JSON.stringify(id)} is already in flight`)
     }
     if (this.inFlight.size >= this.ctx.limits.maxInFlight) {
-      throw refusal(
+      return failure(
         id,
         RPC_ERROR.tooManyRequests,
         `too many requests in flight on this connection (limit ${this.ctx.limits.maxInFlight}); wait for some to finish`,
@@ -199,7 +145,7 @@ export class Connection {
     const parsed = spec.params.safeParse(params)
     if (!parsed.success) {
       const { message, issues } = describeIssues(parsed.error)
-      throw refusal(id, RPC_ERROR.invalidParams, `invalid params for ${method}: ${message}`, {
+      return failure(id, RPC_ERROR.invalidParams, `invalid params for ${method}: ${message}`, {
         details: { issues },
       })
     }
@@ -225,6 +171,7 @@ export class Connection {
       },
     }
     req.settled = this.run(id, req, () => spec.run(this.ctx.handle, parsed.data, call))
+    return undefined
   }
 
   private async run(id: RequestId, req: InFlight, call: () => Promise<unknown>): Promise<void> {
@@ -295,7 +242,7 @@ export class Connection {
   }
 
   private fail(id: RequestId | null, code: number, message: string, data?: RpcErrorData): void {
-    this.send({ jsonrpc: '2.0', id, error: data === undefined ? { code, message } : { code, message, data } })
+    this.send(failure(id, code, message, data))
   }
 
   /**
@@ -329,22 +276,6 @@ export class Connection {
     this.socket.write(line)
     return true
   }
-}
-
-function refusal(id: RequestId | null, code: number, message: string, data?: RpcErrorData): Refusal {
-  return new Refusal(id, data === undefined ? { code, message } : { code, message, data })
-}
-
-function isValidId(id: unknown): id is RequestId {
-  return (typeof id === 'string' && id.length <= 256) || (typeof id === 'number' && Number.isFinite(id))
-}
-
-/** The id of an oversized request, read from its first bytes, so its caller gets the error. */
-function recoverId(head: string): RequestId | null {
-  const match = ID_IN_HEAD.exec(head)
-  if (match === null) return null
-  const raw = match[1]!
-  return raw.startsWith('"') ? raw.slice(1, -1) : Number(raw)
 }
 
 function abortReason(req: InFlight, reason: EndReason): GgenError {
