@@ -88,7 +88,6 @@ export class IpcClient implements NodeHandle {
       },
       options.maxAnswerBytes ?? 256 * 1024 * 1024,
     )
-    socket.setNoDelay(true)
     socket.on('data', (chunk: Buffer) => splitter.push(chunk))
     socket.on('error', () => {}) // 'close' follows and fails what is pending
     this.gone = new Promise((resolve) =>
