@@ -1,20 +1,10 @@
 #!/usr/bin/env node
 /**
- * The `ggen-market` binary. Kept thin: parse argv, run the command, exit with its code.
+ * The `ggen-market` binary. Turns on Node's on-disk compile cache before anything else
+ * is loaded (it roughly halves the start-up cost of the CLI's modules, which every command
+ * pays), then hands over to entry.ts.
  */
-import { CommanderError } from 'commander'
-import { EXIT } from './output.js'
-import { buildProgram } from './program.js'
+import { enableCompileCache } from 'node:module'
 
-const program = buildProgram()
-try {
-  await program.parseAsync(process.argv)
-} catch (err) {
-  if (!(err instanceof CommanderError)) throw err
-  // commander has already printed the message and the usage
-  const done =
-    err.code === 'commander.helpDisplayed' ||
-    err.code === 'commander.version' ||
-    err.code === 'commander.help'
-  process.exitCode = done ? EXIT.ok : EXIT.usage
-}
+enableCompileCache?.()
+await import('./entry.js')

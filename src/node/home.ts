@@ -3,7 +3,6 @@
  * logs. Only paths and directory creation live here; what goes into the files is owned by
  * the modules that write them.
  */
-import { createHash } from 'node:crypto'
 import { mkdir, stat } from 'node:fs/promises'
 import { homedir, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -59,6 +58,8 @@ const MAX_SOCKET_PATH = 100
 export function socketPathFor(root: string, env: NodeJS.ProcessEnv = process.env): string {
   const direct = join(root, 'daemon.sock')
   if (Buffer.byteLength(direct) <= MAX_SOCKET_PATH) return direct
+  // node:crypto is loaded only here: most homes never need it, and the CLI starts faster
+  const { createHash } = process.getBuiltinModule('node:crypto')
   const digest = createHash('sha256').update(root).digest('hex').slice(0, 24)
   const base = env.XDG_RUNTIME_DIR || tmpdir()
   return join(base, `ggen-market-${process.getuid?.() ?? 'user'}`, `${digest}.sock`)
