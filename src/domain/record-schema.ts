@@ -7,7 +7,7 @@ import { CID } from 'multiformats/cid'
 import semver from 'semver'
 import { z } from 'zod'
 import { InvalidRecordError } from './errors.js'
-import { isDidKey } from './keys.js'
+import { publicKeyFromDid } from './keys.js'
 import type { SignedRecord } from './types.js'
 import { PACKAGE_ID_RE } from './types.js'
 
@@ -17,6 +17,33 @@ export const SHA2_256_CODE = 0x12
 
 /** Longest yank reason, in characters. */
 export const MAX_YANK_REASON = 1024
+
+/**
+ * Public keys of the did:keys seen valid so far, by did. A node sees the same few publishers
+ * again and again, and decoding a did's base58 costs more than the rest of the header
+ * check; the signature check needs the key bytes too. The cap bounds memory when a peer
+ * sends records from many throwaway keys (oldest entries go first).
+ */
+const DID_CACHE_MAX = 1024
+const didKeys = new Map<string, Uint8Array>()
+
+/**
+ * The 32-byte public key an Ed25519 did:key names, or undefined when `did` is not one.
+ * The bytes are shared: callers must not change them.
+ */
+export function publisherKeyBytes(did: string): Uint8Array | undefined {
+  const hit = didKeys.get(did)
+  if (hit !== undefined) return hit
+  let key: Uint8Array
+  try {
+    key = publicKeyFromDid(did)
+  } catch {
+    return undefined
+  }
+  if (didKeys.size >= DID_CACHE_MAX) didKeys.delete(didKeys.keys().next().value as string)
+  didKeys.set(did, key)
+  return key
+}
 
 const cid = z.custom<CID>((v) => CID.asCID(v) !== null, { message: 'must be a CID' })
 const recordId = z.custom<CID>(
@@ -28,7 +55,7 @@ const recordId = z.custom<CID>(
 )
 const did = z
   .string({ error: 'must be a string' })
-  .refine(isDidKey, { message: 'must be an Ed25519 did:key' })
+  .refine((v) => publisherKeyBytes(v) !== undefined, { message: 'must be an Ed25519 did:key' })
 const text = z.string({ error: 'must be a string' })
 const packageId = text.regex(PACKAGE_ID_RE, { message: `must match ${PACKAGE_ID_RE}` })
 const version = text.refine(isCanonicalSemver, { message: 'must be a semver 2.0 version such as 1.2.3' })

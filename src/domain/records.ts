@@ -6,13 +6,14 @@
  * of `RECORD_DOMAIN_PREFIX` followed by dag-cbor(body). Decoding accepts only the one
  * canonical encoding of an envelope, so a record has exactly one id.
  */
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 import * as dagCbor from '@ipld/dag-cbor'
 import { CID } from 'multiformats/cid'
 import * as Digest from 'multiformats/hashes/digest'
+import { verifyBytes } from './ed25519.js'
 import { InvalidRecordError } from './errors.js'
-import { type PublisherKey, sign, verify } from './keys.js'
-import { DAG_CBOR_CODE, parseEnvelope, SHA2_256_CODE } from './record-schema.js'
+import { type PublisherKey, sign } from './keys.js'
+import { DAG_CBOR_CODE, parseEnvelope, publisherKeyBytes, SHA2_256_CODE } from './record-schema.js'
 import type { RecordBlock, RecordBody } from './types.js'
 
 /** The largest encoded record accepted, in bytes (SPEC 4). */
@@ -34,7 +35,7 @@ const BODY_OFFSET = 76
 
 /** The record id of encoded envelope bytes: CIDv1, dag-cbor, sha2-256. */
 export function recordIdOf(bytes: Uint8Array): CID {
-  const digest = createHash('sha256').update(bytes).digest()
+  const digest = hash('sha256', bytes, 'buffer')
   return CID.createV1(DAG_CBOR_CODE, Digest.create(SHA2_256_CODE, digest))
 }
 
@@ -113,7 +114,8 @@ export function decodeRecord(bytes: Uint8Array, expectedCid?: CID): RecordBlock 
 export function verifyRecord(block: RecordBlock): void {
   const { body, sig } = block.record
   const signed = canonicalBlocks.has(block) ? prefixed(block.bytes.subarray(BODY_OFFSET)) : signingBytes(body)
-  if (!verify(body.publisher, signed, sig)) {
+  const publicKey = publisherKeyBytes(body.publisher)
+  if (publicKey === undefined || !verifyBytes(publicKey, signed, sig)) {
     throw new InvalidRecordError(`signature does not match publisher ${body.publisher}`, {
       publisher: body.publisher,
       record: block.cid.toString(),

@@ -18,6 +18,13 @@ import type { Store } from '../store/index.js'
 export class CatalogueSearch {
   private index: SearchIndex | undefined
   private dirty = false
+  /**
+   * The ids refreshed since the store last changed, and the generation that was. A batch of
+   * records reaches `touched` after its one commit, so a package with several records in
+   * the batch is refreshed once; the index depends on nothing else the store holds.
+   */
+  private refreshedAt = -1
+  private readonly refreshed = new Set<string>()
 
   constructor(
     private readonly store: Store,
@@ -32,6 +39,14 @@ export class CatalogueSearch {
   /** Refreshes the documents of `id` after a record about it was stored. */
   touched(id: string): void {
     if (this.index === undefined) return // the saved index is now stale and will be rebuilt
+    const generation = this.store.generation()
+    if (generation !== this.refreshedAt) {
+      this.refreshedAt = generation
+      this.refreshed.clear()
+    } else if (this.refreshed.has(id)) {
+      return
+    }
+    this.refreshed.add(id)
     const index = this.index
     const fresh = latestSources(this.store.versions(id))
     const keep = new Set(fresh.map((s) => documentKey(s.id, s.owner)))

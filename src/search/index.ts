@@ -103,6 +103,18 @@ function normalised(doc: SearchDocument): SearchDocument {
   }
 }
 
+/** Whether two documents of one key index and show the same: every field, arrays by element. */
+function sameDocument(a: SearchDocument, b: SearchDocument): boolean {
+  for (const field of Object.keys(a) as (keyof SearchDocument)[]) {
+    const x = a[field]
+    const y = b[field]
+    if (x === y) continue
+    if (!Array.isArray(x) || !Array.isArray(y) || x.length !== y.length) return false
+    if (x.some((v, i) => v !== y[i])) return false
+  }
+  return true
+}
+
 function checkLimit(limit: number | undefined): number {
   if (limit === undefined) return DEFAULT_LIMIT
   if (!Number.isInteger(limit) || limit < 0) {
@@ -233,7 +245,11 @@ export class SearchIndex {
   /** Adds the document, replacing any earlier document of the same (id, owner). */
   upsert(doc: SearchDocument): void {
     const d = normalised(doc)
-    if (this.#docs.has(d.key)) this.#mini.replace(d)
+    const old = this.#docs.get(d.key)
+    // Most records (a yank or release of an older version, a record seen in another order)
+    // leave a package's document as it was; re-indexing it would cost a MiniSearch discard and add.
+    if (old !== undefined && sameDocument(old, d)) return
+    if (old !== undefined) this.#mini.replace(d)
     else this.#mini.add(d)
     this.#docs.set(d.key, d)
     this.#link(d)

@@ -93,6 +93,7 @@ export class CatalogueReader implements Catalogue {
   readonly #head: Database.Statement<[string], PublisherHead>
   readonly #recordBytes: Database.Statement<[string], Uint8Array>
   readonly #recordMeta: Database.Statement<[string], RecordMeta>
+  readonly #hasRecord: Database.Statement<[string], number>
   readonly #recordsOf: Database.Statement<[string, number], StoredRecord>
   readonly #recordCids: Database.Statement<[], string>
   readonly #recordsPage: Database.Statement<[number, number, number], StoredRecord & { rowid: number }>
@@ -120,6 +121,8 @@ export class CatalogueReader implements Catalogue {
     this.#head = db.prepare('SELECT head_seq AS seq, head_cid AS cid FROM publishers WHERE key = ?')
     this.#recordBytes = db.prepare<[string], Uint8Array>('SELECT bytes FROM records WHERE cid = ?').pluck()
     this.#recordMeta = db.prepare('SELECT cid, publisher, seq, type, id, time FROM records WHERE cid = ?')
+    // Answered from the primary-key index alone; ingest asks it of every record it receives.
+    this.#hasRecord = db.prepare<[string], number>('SELECT 1 FROM records WHERE cid = ?').pluck()
     this.#recordsOf = db.prepare(
       `SELECT ${RECORD_COLUMNS} FROM records WHERE publisher = ? AND seq >= ? ORDER BY seq, cid`,
     )
@@ -210,7 +213,7 @@ export class CatalogueReader implements Catalogue {
 
   /** Whether record `cid` is stored. */
   hasRecord(cid: string): boolean {
-    return this.#recordMeta.get(cid) !== undefined
+    return this.#hasRecord.get(cid) !== undefined
   }
 
   /** Where record `cid` sits (publisher, seq, kind, id, time), without its bytes; or undefined. */

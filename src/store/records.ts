@@ -34,15 +34,29 @@ function jsonReplacer(_key: string, value: unknown): unknown {
   return value
 }
 
+/**
+ * The manifest as JSON text. A replacer function takes JSON.stringify off its fast path for
+ * every value, so it is used only when plain stringify meets a bigint (its only TypeError:
+ * a decoded record has no cycles).
+ */
+function manifestJson(manifest: unknown): string {
+  try {
+    return JSON.stringify(manifest)
+  } catch {
+    return JSON.stringify(manifest, jsonReplacer)
+  }
+}
+
 /** Files verified records; every statement is prepared once, when the writer is built. */
 export class RecordWriter {
-  readonly #hasRecord: Database.Statement<[string]>
+  readonly #db: Database.Database
   readonly #sameSeq: Database.Statement<[string, number, string]>
   readonly #insertRecord: Database.Statement<[Record<string, unknown>]>
-  readonly #upsertPublisher: Database.Statement<[Record<string, unknown>]>
+  readonly #upsertPublisher: Database.Statement<[string, number, string], { head: string }>
+  readonly #markForked: Database.Statement<[string]>
   readonly #otherCids: Database.Statement<[string, string, string, string]>
   readonly #markConflicted: Database.Statement<[string, string, string]>
-  readonly #insertRelease: Database.Statement<[Record<string, unknown>]>
+  readonly #insertRelease: Database.Statement<[Record<string, unknown>], { conflicted: number }>
   readonly #insertYank: Database.Statement<[Record<string, unknown>]>
   readonly #insertRotation: Database.Statement<[Record<string, unknown>]>
   readonly #bumpGeneration: Database.Statement<[]>
@@ -52,20 +66,25 @@ export class RecordWriter {
   readonly #markMany: (cids: readonly string[]) => number
 
   constructor(db: Database.Database) {
-    this.#hasRecord = db.prepare('SELECT 1 FROM records WHERE cid = ?')
+    this.#db = db
     this.#sameSeq = db.prepare('SELECT 1 FROM records WHERE publisher = ? AND seq = ? AND cid <> ? LIMIT 1')
+    // A record already held inserts nothing: that is how a duplicate is told, with no lookup first.
     this.#insertRecord = db.prepare(
       `INSERT INTO records (cid, publisher, seq, prev, type, id, version, time, bytes, received_at, local)
-       VALUES (@cid, @publisher, @seq, @prev, @type, @id, @version, @time, @bytes, @receivedAt, @local)`,
+       VALUES (@cid, @publisher, @seq, @prev, @type, @id, @version, @time, @bytes, @receivedAt, @local)
+       ON CONFLICT (cid) DO NOTHING`,
     )
-    // Every SET expression reads the row as it was, so the CASEs compare against the old head.
+    // Every SET expression reads the row as it was, so the CASE compares against the old head.
+    // It returns the head after the write: a record that became the head has a seq above
+    // every other record of its publisher, so it cannot share one (no fork look-up needed).
     this.#upsertPublisher = db.prepare(
-      `INSERT INTO publishers (key, head_seq, head_cid, forked) VALUES (@key, @seq, @cid, @forked)
+      `INSERT INTO publishers (key, head_seq, head_cid) VALUES (?, ?, ?)
        ON CONFLICT (key) DO UPDATE SET
          head_cid = CASE WHEN excluded.head_seq > head_seq THEN excluded.head_cid ELSE head_cid END,
-         head_seq = max(head_seq, excluded.head_seq),
-         forked = max(forked, excluded.forked)`,
+         head_seq = max(head_seq, excluded.head_seq)
+       RETURNING head_cid AS head`,
     )
+    this.#markForked = db.prepare('UPDATE publishers SET forked = 1 WHERE key = ?')
     this.#otherCids = db.prepare(
       'SELECT 1 FROM releases WHERE id = ? AND version = ? AND publisher = ? AND cid <> ? LIMIT 1',
     )
@@ -74,11 +93,17 @@ export class RecordWriter {
     )
     // The same publisher re-signing the same CID for a version is no conflict, and the first
     // record that released it stays its record. ON CONFLICT, not OR IGNORE: OR IGNORE would
-    // also swallow CHECK and NOT NULL failures.
+    // also swallow CHECK and NOT NULL failures. The row says itself whether the publisher
+    // gave the version another CID (one statement instead of a look-up and an insert);
+    // `WHERE true` tells the parser the ON CONFLICT belongs to the INSERT, not a join.
     this.#insertRelease = db.prepare(
       `INSERT INTO releases (id, version, publisher, cid, record, published, size, manifest, conflicted)
-       VALUES (@id, @version, @publisher, @cid, @record, @published, @size, @manifest, @conflicted)
-       ON CONFLICT (id, version, publisher, cid) DO NOTHING`,
+       SELECT @id, @version, @publisher, @cid, @record, @published, @size, @manifest,
+              EXISTS (SELECT 1 FROM releases
+                      WHERE id = @id AND version = @version AND publisher = @publisher AND cid <> @cid)
+       WHERE true
+       ON CONFLICT (id, version, publisher, cid) DO NOTHING
+       RETURNING conflicted`,
     )
     this.#insertYank = db.prepare(
       `INSERT INTO yanks (record, id, version, publisher, reason, time)
@@ -94,7 +119,7 @@ export class RecordWriter {
       this.#apply(block, options),
     )
     this.#applyMany = db.transaction((blocks: readonly RecordBlock[], options: ApplyOptions) =>
-      blocks.map((b) => this.#applyOne(b, options)),
+      blocks.map((b) => this.#apply(b, options)),
     )
     this.#markMany = db.transaction((cids: readonly string[]) => {
       let changed = 0
@@ -103,9 +128,15 @@ export class RecordWriter {
     })
   }
 
-  /** Files one record and everything it implies, all or nothing. */
+  /**
+   * Files one record and everything it implies, all or nothing. Inside a caller's
+   * transaction (`Store.batch`) it takes no savepoint of its own: under a savepoint SQLite
+   * first copies every page the record touches to a sub-journal, a quarter of the cost of
+   * a batched write. The record stays whole because `#apply` refuses a record only before
+   * its first write; a failure after that is a SQLite error, which aborts the batch.
+   */
   apply(block: RecordBlock, options: ApplyOptions = {}): ApplyResult {
-    return this.#applyOne(block, options)
+    return this.#db.inTransaction ? this.#apply(block, options) : this.#applyOne(block, options)
   }
 
   /**
@@ -121,12 +152,17 @@ export class RecordWriter {
     return this.#markMany(cids)
   }
 
+  /** Throws InvalidRecordError only before its first write (see `apply`). */
   #apply(block: RecordBlock, options: ApplyOptions): ApplyResult {
     const cid = block.cid.toString()
-    if (this.#hasRecord.get(cid) !== undefined) return { status: 'duplicate', cid }
     const body = block.record.body
-    const forked = this.#sameSeq.get(body.publisher, body.seq, cid) !== undefined
-    this.#insertRecord.run({
+    if (body.type !== 'release' && body.type !== 'yank' && body.type !== 'rotation') {
+      // Unreachable for verified records; refusing before any write beats filing half a record.
+      throw new InvalidRecordError(`unknown record type ${String((body as { type: unknown }).type)}`, {
+        cid,
+      })
+    }
+    const inserted = this.#insertRecord.run({
       cid,
       publisher: body.publisher,
       seq: body.seq,
@@ -139,24 +175,32 @@ export class RecordWriter {
       receivedAt: options.receivedAt ?? Date.now(),
       local: options.local === true ? 1 : 0,
     })
-    this.#upsertPublisher.run({ key: body.publisher, seq: body.seq, cid, forked: forked ? 1 : 0 })
+    if (inserted.changes === 0) return { status: 'duplicate', cid }
+    const head = this.#upsertPublisher.get(body.publisher, body.seq, cid)
+    // Not the new head: an earlier seq arriving late, or a second record at one seq. The
+    // record itself is stored by now, hence `cid <> ?`.
+    const forked = head?.head !== cid && this.#sameSeq.get(body.publisher, body.seq, cid) !== undefined
+    if (forked) this.#markForked.run(body.publisher)
     let conflicted = false
     switch (body.type) {
       case 'release': {
-        conflicted =
-          this.#otherCids.get(body.id, body.version, body.publisher, body.cid.toString()) !== undefined
-        if (conflicted) this.#markConflicted.run(body.id, body.version, body.publisher)
-        this.#insertRelease.run({
+        const content = body.cid.toString()
+        const row = this.#insertRelease.get({
           id: body.id,
           version: body.version,
           publisher: body.publisher,
-          cid: body.cid.toString(),
+          cid: content,
           record: cid,
           published: body.time,
           size: body.size,
-          manifest: JSON.stringify(body.manifest, jsonReplacer),
-          conflicted: conflicted ? 1 : 0,
+          manifest: manifestJson(body.manifest),
         })
+        // No row: the publisher had released this very CID before; ask the table directly.
+        conflicted =
+          row === undefined
+            ? this.#otherCids.get(body.id, body.version, body.publisher, content) !== undefined
+            : row.conflicted === 1
+        if (conflicted) this.#markConflicted.run(body.id, body.version, body.publisher)
         break
       }
       case 'yank':
@@ -179,11 +223,6 @@ export class RecordWriter {
           time: body.time,
         })
         break
-      default:
-        // Unreachable for verified records; refusing beats filing half a record.
-        throw new InvalidRecordError(`unknown record type ${String((body as { type: unknown }).type)}`, {
-          cid,
-        })
     }
     this.#bumpGeneration.run()
     return { status: 'added', cid, kind: body.type, forked, conflicted }

@@ -70,8 +70,9 @@ export class Store implements Catalogue {
 
   /**
    * Runs `fn` in one write transaction: the writes inside commit together, so a batch of
-   * records costs one commit (nested applyRecord calls become savepoints). A throw inside
-   * rolls the whole batch back.
+   * records costs one commit. A throw inside rolls the whole batch back. applyRecord takes
+   * no savepoint here (see RecordWriter.apply): `fn` may catch InvalidRecordError and go on,
+   * but must let any other error from it end the batch.
    */
   batch<T>(fn: () => T): T {
     this.#write()

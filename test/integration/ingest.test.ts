@@ -11,7 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { InvalidRecordError } from '../../src/domain/errors.js'
 import { generatePublisherKey, type PublisherKey } from '../../src/domain/keys.js'
 import { signRecord } from '../../src/domain/records.js'
-import type { Manifest, ReleaseBody, RotationBody } from '../../src/domain/types.js'
+import type { Manifest, ReleaseBody, RotationBody, YankBody } from '../../src/domain/types.js'
 import { initHome } from '../../src/node/init.js'
 import { LocalNode } from '../../src/node/local-node.js'
 import { EXAMPLES } from '../helpers/cli.js'
@@ -59,6 +59,21 @@ function release(key: PublisherKey, id: string, version: string, seq = 1, extra:
     size: 10,
     manifest: manifest(id, version),
     ...extra,
+  }
+  return signRecord(body, key)
+}
+
+function yank(key: PublisherKey, id: string, version: string, seq: number, prev: CID) {
+  const body: YankBody = {
+    type: 'yank',
+    network: 'ggen',
+    publisher: key.did,
+    time: Date.now(),
+    seq,
+    prev,
+    id,
+    version,
+    reason: 'broken',
   }
   return signRecord(body, key)
 }
@@ -144,6 +159,27 @@ describe('ingest', () => {
     await expect(node.install({ specs: ['io.a'], dir: join(dir, 'project') })).rejects.toMatchObject({
       code: 'ERR_CONFLICTED',
     })
+  })
+
+  it('refreshes search once per package in a batch, from the state after the whole batch', async () => {
+    const alice = generatePublisherKey()
+    await node.search({ query: 'warm' }) // load the index, so that ingest keeps it in step
+    const r1 = release(alice, 'io.remote.pack', '1.0.0', 1)
+    const r2 = release(alice, 'io.remote.pack', '1.1.0', 2, { prev: r1.cid })
+    const shown = async () => (await node.search({ query: 'remote' })).results.map((r) => r.version)
+
+    expect(node.ingestMany([r1, r2].map((b) => ({ bytes: b.bytes }))).every((r) => r.ok)).toBe(true)
+    expect(await shown()).toEqual(['1.1.0'])
+
+    // A release and its yank in one batch: the package still shows 1.1.0.
+    const r3 = release(alice, 'io.remote.pack', '1.2.0', 3, { prev: r2.cid })
+    const y3 = yank(alice, 'io.remote.pack', '1.2.0', 4, r3.cid)
+    expect(node.ingestMany([r3, y3].map((b) => ({ bytes: b.bytes }))).every((r) => r.ok)).toBe(true)
+    expect(await shown()).toEqual(['1.1.0'])
+
+    // One record on its own, after the batch: a yank of 1.1.0 brings back 1.0.0.
+    expect(node.ingest(yank(alice, 'io.remote.pack', '1.1.0', 5, y3.cid).bytes).status).toBe('added')
+    expect(await shown()).toEqual(['1.0.0'])
   })
 
   it('a record published on this node and ingested again from outside is a duplicate', async () => {

@@ -4,6 +4,7 @@ import { CID } from 'multiformats/cid'
 import { describe, expect, it } from 'vitest'
 import { InvalidRecordError } from '../../../src/domain/errors.js'
 import { generatePublisherKey, type PublisherKey, sign } from '../../../src/domain/keys.js'
+import { publisherKeyBytes } from '../../../src/domain/record-schema.js'
 import {
   checkTime,
   decodeRecord,
@@ -233,6 +234,15 @@ describe('record schema', () => {
 
   it.each(cases)('rejects %s, naming the field', (_what, body, message) => {
     expect(reasonOf(() => decodeRecord(rawEnvelope(body)))).toMatch(message)
+  })
+
+  it('knows the key of every well-formed did:key, past the size of its cache, and none of a malformed one', () => {
+    const keys = Array.from({ length: 1100 }, () => generatePublisherKey())
+    for (const key of [...keys, ...keys.slice(0, 10)]) {
+      expect(Buffer.from(publisherKeyBytes(key.did)!)).toEqual(Buffer.from(key.publicKey))
+    }
+    expect(publisherKeyBytes(`${alice.did.slice(0, -1)}0`)).toBeUndefined() // 0 is not base58
+    expect(publisherKeyBytes('did:key:z6Mk')).toBeUndefined()
   })
 
   it('rejects an unknown envelope key and a signature of the wrong length', () => {

@@ -1,7 +1,9 @@
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { InvalidRecordError } from '../../../src/domain/errors.js'
+import type { RecordBody } from '../../../src/domain/types.js'
 import { openStore, type Store } from '../../../src/store/store.js'
-import { ALICE, BOB, Log, tempDir } from './helpers.js'
+import { ALICE, BOB, block, Log, tempDir } from './helpers.js'
 
 describe('Store.applyRecord', () => {
   let cleanup: () => Promise<void>
@@ -92,6 +94,73 @@ describe('Store.applyRecord', () => {
     expect(store.publisherHead(ALICE)).toEqual({ seq: 2, cid: c.cid.toString() })
     // A fork invalidates nothing: both releases are in the catalogue.
     expect(store.packageIds()).toEqual(['io.ggen.a', 'io.ggen.b'])
+  })
+
+  it('calls a record that fills a gap below the head no fork, and one at a seq already held a fork', () => {
+    const home1 = new Log(ALICE)
+    const first = home1.release('io.ggen.a', '1.0.0')
+    const second = home1.release('io.ggen.a', '1.1.0')
+    const rival = new Log(ALICE).release('io.ggen.b', '1.0.0') // seq 1 from a second home
+
+    expect(store.applyRecord(second)).toMatchObject({ status: 'added', forked: false })
+    expect(store.applyRecord(first)).toMatchObject({ status: 'added', forked: false })
+    expect(store.forkedPublishers()).toEqual([])
+    expect(store.applyRecord(rival)).toMatchObject({ status: 'added', forked: true })
+    expect(store.forkedPublishers()).toEqual([ALICE])
+    expect(store.publisherHead(ALICE)).toEqual({ seq: 2, cid: second.cid.toString() })
+  })
+
+  it('keeps a version conflicted when the publisher signs one of its CIDs again', () => {
+    const alice = new Log(ALICE)
+    store.applyRecord(alice.release('io.ggen.a', '1.0.0', { content: 'good' }))
+    store.applyRecord(alice.release('io.ggen.a', '1.0.0', { content: 'evil' }))
+    const again = alice.release('io.ggen.a', '1.0.0', { content: 'good' })
+
+    expect(store.applyRecord(again)).toMatchObject({ status: 'added', conflicted: true })
+    const versions = store.versions('io.ggen.a')
+    expect(versions).toHaveLength(2)
+    expect(versions.every((v) => v.conflicted)).toBe(true)
+  })
+
+  it('in a batch, leaves no trace of a refused record and commits the others', () => {
+    const alice = new Log(ALICE)
+    const one = alice.release('io.ggen.a', '1.0.0')
+    const two = alice.release('io.ggen.b', '1.0.0')
+    const bogus = block({
+      ...alice.yank('io.ggen.a', '1.0.0').record.body,
+      type: 'bogus',
+    } as unknown as RecordBody)
+
+    const refused = store.batch(() => {
+      store.applyRecord(one)
+      let error: unknown
+      try {
+        store.applyRecord(bogus)
+      } catch (err) {
+        error = err
+      }
+      store.applyRecord(two)
+      return error
+    })
+    expect(refused).toBeInstanceOf(InvalidRecordError)
+    expect(store.hasRecord(bogus.cid.toString())).toBe(false)
+    expect(store.allRecordCids()).toEqual([one.cid.toString(), two.cid.toString()])
+    expect(store.generation()).toBe(2)
+  })
+
+  it('rolls a whole batch back when a statement fails in one of its records', () => {
+    const alice = new Log(ALICE)
+    const good = alice.release('io.ggen.a', '1.0.0')
+    const bad = alice.release('io.ggen.b', '1.0.0', { size: -1 })
+
+    expect(() =>
+      store.batch(() => {
+        store.applyRecord(good)
+        store.applyRecord(bad)
+      }),
+    ).toThrow(/CHECK constraint failed/)
+    expect(store.counts()).toEqual({ packages: 0, records: 0, publishers: 0 })
+    expect(store.generation()).toBe(0)
   })
 
   it('marks an equivocation conflicted and keeps both CIDs', () => {
