@@ -6,6 +6,9 @@
 import { GgenError } from '../src/domain/errors.js'
 import type {
   ConfigSetting,
+  ExportRequest,
+  ExportResult,
+  ImportResult,
   InfoResult,
   InstallRequest,
   InstallResult,
@@ -69,6 +72,14 @@ export class DaemonHandle implements NodeHandle {
 
   verify(dir: string): Promise<VerifyResult> {
     return this.node.verify(dir)
+  }
+
+  exportBundle(request: ExportRequest, options?: OperationOptions): Promise<ExportResult> {
+    return this.node.exportBundle(request, options)
+  }
+
+  importBundle(file: string, options?: OperationOptions): Promise<ImportResult> {
+    return this.node.importBundle(file, options)
   }
 
   keys(): Promise<KeysResult> {

@@ -124,6 +124,29 @@ export function buildProgram(): Command {
     'ggen-market verify --dir ./my-project',
   ).action(act(() => import('./commands/verify.js')))
 
+  example(
+    program
+      .command('export <file>')
+      .description('write an air-gap bundle (a CAR file) of signed records and package content')
+      .addOption(
+        new Option('--id <id>', 'only this package and its dependencies (repeatable)').argParser(repeatable),
+      )
+      .option('--since <date>', 'only records published since DATE (ISO date, or an age like 7d)')
+      .option('--since-bundle <file>', 'only what this earlier bundle did not hold')
+      .option('--records-only', 'metadata only, no package content'),
+    'ggen-market export catalogue.car',
+    'ggen-market export rust.car --id io.ggen.rust.cli-app',
+    'ggen-market export week.car --since-bundle last-week.car',
+  ).action(act(() => import('./commands/export.js')))
+
+  example(
+    program
+      .command('import <file>')
+      .description('verify and load a bundle; exit 1 if any record or block was refused or missing'),
+    'ggen-market import catalogue.car',
+    'ggen-market import catalogue.car --json',
+  ).action(act(() => import('./commands/import.js')))
+
   const keys = program.command('keys').description('the publisher key')
   example(
     keys.command('show', { isDefault: true }).description('show the publisher key (did:key)'),

@@ -1,6 +1,7 @@
 /**
- * Progress bars for publish and install on stderr, only when stderr is a terminal and the
- * command is not printing JSON; otherwise a no-op, and cli-progress is never loaded.
+ * Progress bars for publish, install, export and import on stderr, only when stderr is a
+ * terminal and the command is not printing JSON; otherwise a no-op, and cli-progress is
+ * never loaded.
  */
 import type { ProgressEvent } from '../node/api.js'
 import type { Output } from './output.js'
@@ -15,19 +16,26 @@ export interface Progress {
 
 const NONE: Progress = { onProgress: undefined, stop() {} }
 
+const FORMATS = {
+  publish: 'packing    [{bar}] {value}/{total} files | {size}',
+  install: 'installing [{bar}] {value}/{total} packages | {package} | {blocks} blocks, {size}',
+  export: 'exporting  [{bar}] {value}/{total} blocks | {size}',
+  import: 'importing  [{bar}] {percentage}% | {blocks} blocks, {size}',
+}
+
 /** True when a live bar can be drawn on stderr. */
 function canDraw(out: Output): boolean {
   return !out.json && process.stderr.isTTY === true && process.env.TERM !== 'dumb'
 }
 
 /** Starts a bar for `kind`; see the module comment. */
-export async function startProgress(out: Output, kind: 'publish' | 'install'): Promise<Progress> {
+export async function startProgress(
+  out: Output,
+  kind: 'publish' | 'install' | 'export' | 'import',
+): Promise<Progress> {
   if (!canDraw(out)) return NONE
   const { SingleBar } = (await import('cli-progress')).default
-  const format =
-    kind === 'publish'
-      ? 'packing    [{bar}] {value}/{total} files | {size}'
-      : 'installing [{bar}] {value}/{total} packages | {package} | {blocks} blocks, {size}'
+  const format = FORMATS[kind]
   const bar = new SingleBar({
     format,
     stream: process.stderr,
@@ -59,6 +67,17 @@ export async function startProgress(out: Output, kind: 'publish' | 'install'): P
         bar.update({ blocks: event.blocks, size: formatBytes(event.bytes) })
         return
       case 'extract:file':
+        return
+      case 'bundle:write':
+        start(event.totalBlocks, { size: formatBytes(0) })
+        bar.setTotal(Math.max(event.totalBlocks, event.blocks))
+        bar.update(event.blocks, { size: formatBytes(event.bytes) })
+        return
+      case 'bundle:read':
+        start(Math.max(event.totalBytes, 1), { blocks: 0, size: formatBytes(0) })
+        bar.update(event.bytes, { blocks: event.blocks, size: formatBytes(event.bytes) })
+        return
+      case 'bundle:check':
         return
     }
   }

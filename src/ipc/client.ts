@@ -8,6 +8,9 @@
 import { createConnection, type Socket } from 'node:net'
 import { GgenError } from '../domain/errors.js'
 import type {
+  ExportRequest,
+  ExportResult,
+  ImportResult,
   InfoResult,
   InstallRequest,
   InstallResult,
@@ -207,6 +210,14 @@ export class IpcClient implements NodeHandle {
 
   connect(multiaddr: string): Promise<PeerInfo> {
     return this.request('connect', { multiaddr })
+  }
+
+  exportBundle(request: ExportRequest, options: OperationOptions = {}): Promise<ExportResult> {
+    return this.request('exportBundle', request, options)
+  }
+
+  importBundle(file: string, options: OperationOptions = {}): Promise<ImportResult> {
+    return this.request('importBundle', { file }, options)
   }
 
   async watch(onEvent: (event: WatchEvent) => void, options: { signal: AbortSignal }): Promise<void> {

@@ -94,6 +94,23 @@ export const METHOD_SPECS: { [M in Exclude<Method, 'cancel'>]: MethodSpec<M> } =
     timeout: 'short',
     run: (h, p) => h.connect(p.multiaddr),
   },
+  exportBundle: {
+    params: z.strictObject({
+      file: absolutePath,
+      ids: z.array(text(256)).max(10_000).optional(),
+      since: z.number().int().min(0).max(8.64e15).optional(),
+      sinceBundle: absolutePath.optional(),
+      recordsOnly: z.boolean().optional(),
+    }),
+    // A bundle of many gigabytes takes as long as the disk needs; Ctrl-C cancels it.
+    timeout: 'none',
+    run: (h, p, ctx) => h.exportBundle(p, { signal: ctx.signal, onProgress: ctx.onProgress }),
+  },
+  importBundle: {
+    params: z.strictObject({ file: absolutePath }),
+    timeout: 'none',
+    run: (h, p, ctx) => h.importBundle(p.file, { signal: ctx.signal, onProgress: ctx.onProgress }),
+  },
   watch: {
     params: none,
     timeout: 'none',

@@ -4,14 +4,22 @@
  * parameters only, no batches. Result types are derived from `NodeHandle`, so the wire
  * cannot drift from the interface the CLI programs against.
  *
- * Streams ride on notifications tagged with the request id: `progress` for publish and
- * install, `watch.event` for the `watch` subscription, which stays open until the client
- * sends a `cancel` notification or disconnects (the server then answers it with `null`).
+ * Streams ride on notifications tagged with the request id: `progress` for publish,
+ * install, export and import, `watch.event` for the `watch` subscription, which stays
+ * open until the client sends a `cancel` notification or disconnects (the server then
+ * answers it with `null`).
  *
  * This module is imported by the CLI on every daemon call, so it holds types and constants
  * only: no zod (the server validates), no Node modules.
  */
-import type { InstallRequest, NodeHandle, ProgressEvent, SearchQuery, WatchEvent } from '../node/api.js'
+import type {
+  ExportRequest,
+  InstallRequest,
+  NodeHandle,
+  ProgressEvent,
+  SearchQuery,
+  WatchEvent,
+} from '../node/api.js'
 
 /** A request or notification id: the client picks it, the response echoes it. */
 export type RequestId = string | number
@@ -34,6 +42,10 @@ export interface MethodParams {
   trustRemove: { key: string }
   peers: Record<string, never>
   connect: { multiaddr: string }
+  /** `file` and `sinceBundle` must be absolute. */
+  exportBundle: ExportRequest
+  /** `file` must be absolute. */
+  importBundle: { file: string }
   /** A subscription: answered with `null` once cancelled; events arrive as `watch.event`. */
   watch: Record<string, never>
   /** Aborts the caller's own in-flight request `request` (best sent as a notification). */
@@ -59,6 +71,8 @@ export interface MethodResults {
   trustRemove: ResultOf<'trustRemove'>
   peers: ResultOf<'peers'>
   connect: ResultOf<'connect'>
+  exportBundle: ResultOf<'exportBundle'>
+  importBundle: ResultOf<'importBundle'>
   watch: null
   cancel: { cancelled: boolean }
 }
@@ -81,6 +95,8 @@ export const METHODS: readonly Method[] = [
   'trustRemove',
   'peers',
   'connect',
+  'exportBundle',
+  'importBundle',
   'watch',
   'cancel',
 ]
@@ -179,7 +195,12 @@ export const RPC_ERROR_CODES: Readonly<Record<number, string>> = {
 }
 
 /** Methods that report `progress` notifications. */
-export const PROGRESS_METHODS: ReadonlySet<Method> = new Set<Method>(['publish', 'install'])
+export const PROGRESS_METHODS: ReadonlySet<Method> = new Set<Method>([
+  'publish',
+  'install',
+  'exportBundle',
+  'importBundle',
+])
 
 /** The default longest line, in bytes, either side accepts: 1 MiB. */
 export const DEFAULT_MAX_LINE_BYTES = 1024 * 1024

@@ -4,6 +4,7 @@
  * (through the daemon) and by fakes in tests. Every result is plain JSON, the exact
  * `--json` shape of SPEC 6, so it crosses the socket unchanged.
  */
+import type { BundleProgressEvent, ExportSummary, ImportReport } from '../bundle/types.js'
 import type { ExtractProgressEvent, PackProgressEvent } from '../content/index.js'
 
 /** Progress of a long operation, namespaced like Helia's events. */
@@ -11,6 +12,7 @@ export type ProgressEvent =
   | PackProgressEvent
   | ExtractProgressEvent
   | { type: 'install:package'; id: string; version: string; index: number; total: number }
+  | BundleProgressEvent
 
 /** Options every long operation takes. */
 export interface OperationOptions {
@@ -199,6 +201,26 @@ export type WatchEvent =
   | { type: 'peer:connect'; peerId: string }
   | { type: 'peer:disconnect'; peerId: string }
 
+/** What `export` puts in a bundle. */
+export interface ExportRequest {
+  /** The bundle to write; absolute (the daemon does not share the CLI's working directory). */
+  file: string
+  /** Only these packages and the closure of their dependencies (all versions); default all. */
+  ids?: string[]
+  /** Only records whose publish time is at or after this, ms since the epoch. */
+  since?: number
+  /** Only what this earlier bundle (absolute path) did not hold: sneaker-net increments. */
+  sinceBundle?: string
+  /** Records only, no package content. @default false */
+  recordsOnly?: boolean
+}
+
+/** `export --json`: see bundle/types.ts. */
+export type ExportResult = ExportSummary
+
+/** `import --json`: see bundle/types.ts. */
+export type ImportResult = ImportReport
+
 /** The commands a node answers. */
 export interface NodeHandle {
   /** `offline` for a node in this process, `daemon` through the socket. */
@@ -218,6 +240,10 @@ export interface NodeHandle {
   peers(): Promise<PeerInfo[]>
   /** Dials a peer by multiaddr. */
   connect(multiaddr: string): Promise<PeerInfo>
+  /** Writes an air-gap bundle (SPEC 6 `export`). */
+  exportBundle(request: ExportRequest, options?: OperationOptions): Promise<ExportResult>
+  /** Verifies and loads a bundle (absolute path) through the ingest path (SPEC 6 `import`). */
+  importBundle(file: string, options?: OperationOptions): Promise<ImportResult>
   /** Calls `onEvent` for every new record and peer change until `signal` aborts. */
   watch(onEvent: (event: WatchEvent) => void, options: { signal: AbortSignal }): Promise<void>
   close(): Promise<void>

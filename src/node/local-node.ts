@@ -15,6 +15,9 @@ import type { RecordBlock, YankBody } from '../domain/types.js'
 import { peerIdOf, readPeerKey } from '../net/peer-identity.js'
 import { openStore, type Store } from '../store/index.js'
 import type {
+  ExportRequest,
+  ExportResult,
+  ImportResult,
   InfoResult,
   InstallRequest,
   InstallResult,
@@ -31,6 +34,7 @@ import type {
   WatchEvent,
   YankResult,
 } from './api.js'
+import type { BundleContext } from './bundle.js'
 import { CatalogueSearch } from './catalogue-search.js'
 import { loadConfig, type NodeConfig } from './config.js'
 import { assertHomeExists, type HomeLayout, homeLayout } from './home.js'
@@ -215,6 +219,21 @@ export class LocalNode implements NodeHandle {
   async verify(dir: string): Promise<VerifyResult> {
     const { verifyInstall } = await import('./verify.js')
     return verifyInstall(await this.content(), dir)
+  }
+
+  async exportBundle(request: ExportRequest, options?: OperationOptions): Promise<ExportResult> {
+    const { exportBundle } = await import('./bundle.js')
+    return exportBundle(await this.bundleContext(), request, options)
+  }
+
+  async importBundle(file: string, options?: OperationOptions): Promise<ImportResult> {
+    const { importBundle } = await import('./bundle.js')
+    return importBundle(await this.bundleContext(), file, options)
+  }
+
+  private async bundleContext(): Promise<BundleContext> {
+    const content = await this.content()
+    return { store: this.store, content, ingest: this.ingestContext, network: this.config.network }
   }
 
   async keys(): Promise<KeysResult> {
