@@ -1,0 +1,56 @@
+/**
+ * Content over the network (SPEC 7): plugs a Bitswap block broker, over this node's libp2p,
+ * into the content store's Helia. From then on a block install reads and does not hold is
+ * fetched from peers (and checked against its CID by Helia before it is stored), and
+ * blocks this node holds are served to peers that want them. The blockstore keeps the same
+ * interface, so install and verify do not change.
+ */
+import { withBitswap } from '@helia/bitswap'
+import type { BlockBroker, Helia } from '@helia/interface'
+import type { Libp2p } from '@libp2p/interface'
+
+/** A broker plugged into a Helia node; `detach()` stops it and takes it out. */
+export interface AttachedBitswap {
+  detach(): Promise<void>
+}
+
+interface Mixin {
+  start(helia: unknown): Promise<void>
+}
+
+/**
+ * Adds Bitswap to an already started Helia. `withBitswap` only acts while a Helia node
+ * starts, so it is run against a stand-in that lends it this Helia's parts and libp2p.
+ */
+export async function attachBitswap(helia: Helia, libp2p: Libp2p): Promise<AttachedBitswap> {
+  let mixin: Mixin | undefined
+  let broker: (BlockBroker & { stop?(): Promise<void> }) | undefined
+  const standIn = {
+    libp2p,
+    blockstore: helia.blockstore,
+    routing: helia.routing,
+    logger: helia.logger,
+    getHasher: helia.getHasher,
+    status: 'starting',
+    hasBlockBroker: () => false,
+    addBlockBroker: (b: BlockBroker) => {
+      broker = b
+    },
+    addMixin: (m: Mixin) => {
+      mixin = m
+    },
+  }
+  withBitswap(standIn as unknown as Parameters<typeof withBitswap>[0])
+  await mixin?.start(standIn)
+  if (broker === undefined) throw new Error('@helia/bitswap did not create its block broker')
+  const started = broker
+  helia.addBlockBroker(started)
+  return {
+    detach: async () => {
+      const brokers = (helia as unknown as { blockBrokers?: BlockBroker[] }).blockBrokers
+      const at = brokers?.indexOf(started) ?? -1
+      if (at >= 0) brokers?.splice(at, 1)
+      await started.stop?.()
+    },
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * The decision of the records topic's validator (SPEC 7), as a pure function of what ingest
+ * said: a new valid record is ACCEPTed (and forwarded), one already held is IGNOREd (no
+ * penalty: honest peers forward duplicates), anything invalid is REJECTed (the sender's
+ * score drops). A failure of this node (a full disk) is not the sender's fault: IGNORE.
+ */
+import { InvalidRecordError } from '../domain/errors.js'
+import type { IngestResult } from '../node/ingest.js'
+
+/** What the validator answers gossipsub; mirrors its TopicValidatorResult values. */
+export type GossipVerdict = 'accept' | 'ignore' | 'reject'
+
+/** Why a verdict was given, for logs and counters. */
+export interface GossipDecision {
+  verdict: GossipVerdict
+  reason: 'added' | 'duplicate' | 'oversized' | 'rate-limited' | 'invalid' | 'local-failure'
+  /** The record id, when the bytes decoded far enough to have one. */
+  record?: string
+  error?: unknown
+}
+
+/** What the validator needs: the size cap, a rate check and the ingest path. */
+export interface GossipValidatorDeps {
+  maxMessageBytes: number
+  /** False when the peer is over its message rate. */
+  allow(peer: string): boolean
+  ingest(bytes: Uint8Array): IngestResult
+}
+
+/** Decides one message from `peer`; never throws. */
+export function validateGossip(deps: GossipValidatorDeps, peer: string, data: Uint8Array): GossipDecision {
+  if (data.length > deps.maxMessageBytes) return { verdict: 'reject', reason: 'oversized' }
+  if (!deps.allow(peer)) return { verdict: 'reject', reason: 'rate-limited' }
+  try {
+    const result = deps.ingest(data)
+    return result.status === 'added'
+      ? { verdict: 'accept', reason: 'added', record: result.record }
+      : { verdict: 'ignore', reason: 'duplicate', record: result.record }
+  } catch (error) {
+    if (error instanceof InvalidRecordError) return { verdict: 'reject', reason: 'invalid', error }
+    return { verdict: 'ignore', reason: 'local-failure', error }
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * The one composition of a libp2p node for ggen-market (SPEC 2, 7): TCP, Noise, Yamux,
+ * identify, ping and GossipSub with the records topic scored; mDNS on a LAN, bootstrap
+ * peers on a WAN, and a pre-shared key for a private mesh. Everything marketplace-specific
+ * (validation, catch-up, content) is attached by `Network` over the node this returns.
+ */
+import { hash } from 'node:crypto'
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { bootstrap } from '@libp2p/bootstrap'
+import { type GossipSub, gossipsub } from '@libp2p/gossipsub'
+import { type Identify, identify } from '@libp2p/identify'
+import type { Libp2p, PrivateKey } from '@libp2p/interface'
+import { mdns } from '@libp2p/mdns'
+import { type Ping, ping } from '@libp2p/ping'
+import { preSharedKey } from '@libp2p/pnet'
+import { tcp } from '@libp2p/tcp'
+import { createLibp2p, type Libp2pOptions } from 'libp2p'
+import type { NetLimits } from './limits.js'
+import { recordsTopic } from './names.js'
+import { peerScoreParams, SCORE_THRESHOLDS } from './score-params.js'
+
+/** GossipSub with the score lookup its implementation has (not on the interface type). */
+export type ScoredGossipSub = GossipSub & { getScore(peerId: string): number }
+
+/** The services of a ggen-market libp2p node. */
+export interface NetServices extends Record<string, unknown> {
+  identify: Identify
+  ping: Ping
+  pubsub: ScoredGossipSub
+}
+
+/** A ggen-market libp2p node. */
+export type NetNode = Libp2p<NetServices>
+
+/** What a node is built from. */
+export interface NetNodeInit {
+  /** The peer identity (HOME/keys/peer.key). */
+  privateKey: PrivateKey
+  /** The network name: it names the topic. */
+  network: string
+  /** Multiaddrs to listen on. */
+  listen: string[]
+  /** Multiaddrs dialled at start. @default [] */
+  bootstrap?: string[]
+  /** Discover peers on the LAN. @default true */
+  mdns?: boolean
+  /** The contents of a pre-shared key file (`/key/swarm/psk/1.0.0/`): a private mesh. */
+  psk?: Uint8Array
+  limits: NetLimits
+}
+
+/** Builds and starts a libp2p node. */
+export async function createNetNode(init: NetNodeInit): Promise<NetNode> {
+  const topic = recordsTopic(init.network)
+  const discovery: NonNullable<Libp2pOptions['peerDiscovery']> = []
+  if (init.bootstrap !== undefined && init.bootstrap.length > 0) {
+    discovery.push(bootstrap({ list: init.bootstrap, timeout: 100 }))
+  }
+  if (init.mdns ?? true) discovery.push(mdns({ serviceTag: `ggen-market-${init.network}` }))
+  const node = await createLibp2p({
+    privateKey: init.privateKey,
+    addresses: { listen: init.listen },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    ...(init.psk === undefined ? {} : { connectionProtector: preSharedKey({ psk: init.psk }) }),
+    peerDiscovery: discovery,
+    connectionManager: { maxConnections: init.limits.max_connections },
+    // Loopback and LAN peers are the normal case of a team mesh and of tests.
+    connectionGater: { denyDialMultiaddr: () => false },
+    services: {
+      identify: identify(),
+      ping: ping(),
+      pubsub: gossipsub({
+        allowPublishToZeroTopicPeers: true,
+        ignoreDuplicatePublishError: true,
+        // Records are signed by their publisher; the gossip envelope needs no signature of its
+        // own, and a content-derived id makes one record one message whoever relays it.
+        globalSignaturePolicy: 'StrictNoSign',
+        msgIdFn: (msg) => hash('sha256', msg.data, 'buffer'),
+        maxInboundDataLength: init.limits.max_message_bytes,
+        allowedTopics: [topic],
+        scoreParams: peerScoreParams(topic),
+        scoreThresholds: SCORE_THRESHOLDS,
+      }) as unknown as NonNullable<Libp2pOptions<NetServices>['services']>['pubsub'],
+    },
+  })
+  return node as unknown as NetNode
+}

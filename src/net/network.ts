@@ -1,0 +1,261 @@
+/**
+ * The node's network (SPEC 7): a libp2p node (libp2p-node.ts) with the marketplace on top —
+ * the records topic and its validator, catch-up with every peer on connection and
+ * periodically, Bitswap for content — behind the narrow face the daemon needs: an
+ * AnnounceTarget for the outbox, peers, connect, addresses. Start and stop are written out
+ * in order; stop is the reverse of start.
+ */
+import type { EventEmitter } from 'node:events'
+import { readFile } from 'node:fs/promises'
+import type { Helia } from '@helia/interface'
+import type { PeerId } from '@libp2p/interface'
+import { multiaddr } from '@multiformats/multiaddr'
+import { GgenError } from '../domain/errors.js'
+import type { PeerInfo, WatchEvent } from '../node/api.js'
+import type { BatchItemResult, IngestOptions, IngestResult, RecordSource } from '../node/ingest.js'
+import { type AttachedBitswap, attachBitswap } from './bitswap.js'
+import { type GossipDecision, validateGossip } from './gossip-validator.js'
+import { createNetNode, type NetNode } from './libp2p-node.js'
+import { DEFAULT_NET_LIMITS, type NetLimits, RateLimiter } from './limits.js'
+import { recordsTopic, syncProtocol } from './names.js'
+import { loadOrCreatePeerKey } from './peer-identity.js'
+import { CatchUp, type PullResult } from './sync-protocol.js'
+import { SyncStore } from './sync-store.js'
+
+/** What the network needs from the node (LocalNode). */
+export interface NetworkHost {
+  config: { network: string; listen: string[]; bootstrap: string[]; mdns: boolean; psk?: string | undefined }
+  layout: { peerKey: string; database: string }
+  ingest(bytes: Uint8Array, options?: IngestOptions): IngestResult
+  ingestMany(items: readonly { bytes: Uint8Array }[], source?: RecordSource): BatchItemResult[]
+  events: Pick<EventEmitter<{ event: [WatchEvent] }>, 'emit'>
+  content(): Promise<{ helia: Helia }>
+}
+
+/** Network options. */
+export interface NetworkInit {
+  /** @default DEFAULT_NET_LIMITS */
+  limits?: NetLimits
+  /** Plug Bitswap into the content store (opens it). @default true */
+  content?: boolean
+  /** Called when a peer joins the records topic: the moment to drain the outbox. */
+  onTopicPeer?(): void
+  /** Told about rejected gossip, failed catch-up and the like. */
+  onWarning?(message: string, details: Record<string, unknown>): void
+}
+
+/** A running network; see the module comment. */
+export class Network {
+  readonly #host: NetworkHost
+  readonly #limits: NetLimits
+  readonly #topic: string
+  readonly #warn: (message: string, details: Record<string, unknown>) => void
+  readonly #onTopicPeer: () => void
+  #catchUp: CatchUp | undefined
+  #syncStore: SyncStore | undefined
+  #bitswap: AttachedBitswap | undefined
+  #timer: NodeJS.Timeout | undefined
+  readonly #pulls = new Map<string, Promise<PullResult | undefined>>()
+  /** Counts of gossip decisions, by reason. */
+  readonly gossipStats: Record<GossipDecision['reason'], number> = {
+    added: 0,
+    duplicate: 0,
+    oversized: 0,
+    'rate-limited': 0,
+    invalid: 0,
+    'local-failure': 0,
+  }
+
+  private constructor(
+    readonly libp2p: NetNode,
+    host: NetworkHost,
+    init: NetworkInit,
+  ) {
+    this.#host = host
+    this.#limits = init.limits ?? DEFAULT_NET_LIMITS
+    this.#topic = recordsTopic(host.config.network)
+    this.#warn = init.onWarning ?? (() => {})
+    this.#onTopicPeer = init.onTopicPeer ?? (() => {})
+  }
+
+  /** Builds the libp2p node and starts every part; a failure stops what started. */
+  static async start(host: NetworkHost, init: NetworkInit = {}): Promise<Network> {
+    const limits = init.limits ?? DEFAULT_NET_LIMITS
+    const { config } = host
+    const libp2p = await createNetNode({
+      privateKey: await loadOrCreatePeerKey(host.layout.peerKey),
+      network: config.network,
+      listen: config.listen,
+      bootstrap: config.bootstrap,
+      mdns: config.mdns,
+      ...(config.psk === undefined ? {} : { psk: await readFile(config.psk) }),
+      limits,
+    })
+    const net = new Network(libp2p, host, init)
+    try {
+      await net.#start(init.content ?? true)
+    } catch (err) {
+      await net.stop()
+      throw err
+    }
+    return net
+  }
+
+  async #start(content: boolean): Promise<void> {
+    const { libp2p } = this
+    const pubsub = libp2p.services.pubsub
+    // 1. Gossip: validate before subscribing, so that no message skips the validator.
+    const limiter = new RateLimiter(this.#limits.messages_per_second, this.#limits.message_burst)
+    pubsub.topicValidators.set(this.#topic, (peer, msg) => {
+      const decision = validateGossip(
+        {
+          maxMessageBytes: this.#limits.max_message_bytes,
+          allow: (p) => limiter.take(p),
+          ingest: (bytes) => this.#host.ingest(bytes, { source: 'network' }),
+        },
+        peer.toString(),
+        msg.data,
+      )
+      this.gossipStats[decision.reason]++
+      if (decision.verdict === 'reject') {
+        this.#warn('rejected a gossip message', {
+          peer: peer.toString(),
+          reason: decision.reason,
+          err: decision.error,
+        })
+      }
+      return decision.verdict as never
+    })
+    pubsub.addEventListener('subscription-change', this.#onSubscriptionChange)
+    pubsub.subscribe(this.#topic)
+    // 2. Catch-up: served from a read-only view of the store, written through ingest.
+    this.#syncStore = new SyncStore(this.#host.layout.database)
+    const store = this.#syncStore
+    this.#catchUp = new CatchUp(
+      {
+        libp2p,
+        store,
+        ingestMany: (items) => this.#host.ingestMany(items, 'network'),
+        onError: (err, peer) => this.#warn('catch-up request failed', { peer, err }),
+      },
+      { protocol: syncProtocol(this.#host.config.network), limits: this.#limits },
+    )
+    await this.#catchUp.start()
+    libp2p.addEventListener('peer:connect', this.#onConnect)
+    libp2p.addEventListener('peer:disconnect', this.#onDisconnect)
+    this.#timer = setInterval(() => {
+      for (const peer of libp2p.getPeers()) void this.pull(peer)
+    }, this.#limits.sync_interval_ms)
+    this.#timer.unref()
+    // 3. Content: Bitswap over the content store, so installs fetch and this node serves.
+    if (content) this.#bitswap = await attachBitswap((await this.#host.content()).helia, libp2p)
+  }
+
+  readonly #onConnect = (evt: CustomEvent<PeerId>): void => {
+    this.#host.events.emit('event', { type: 'peer:connect', peerId: evt.detail.toString() })
+    void this.pull(evt.detail)
+  }
+
+  readonly #onSubscriptionChange = (
+    evt: CustomEvent<{ peerId: PeerId; subscriptions: { topic: string; subscribe: boolean }[] }>,
+  ): void => {
+    if (!evt.detail.subscriptions.some((s) => s.topic === this.#topic && s.subscribe)) return
+    this.#onTopicPeer()
+    // Gossip reaches a peer only once it is in the mesh; a pull closes the window before that.
+    void this.pull(evt.detail.peerId)
+  }
+
+  readonly #onDisconnect = (evt: CustomEvent<PeerId>): void => {
+    this.#host.events.emit('event', { type: 'peer:disconnect', peerId: evt.detail.toString() })
+  }
+
+  /** Pulls what `peer` has and this node lacks; one pull per peer at a time. Never throws. */
+  pull(peer: PeerId): Promise<PullResult | undefined> {
+    const key = peer.toString()
+    const running = this.#pulls.get(key)
+    if (running !== undefined) return running
+    const catchUp = this.#catchUp
+    if (catchUp === undefined) return Promise.resolve(undefined)
+    const pull = catchUp
+      .pull(peer)
+      .then((result) => {
+        if (result.rejected > 0) this.#warn('catch-up received invalid records', { peer: key, ...result })
+        return result
+      })
+      .catch((err) => {
+        this.#warn('catch-up failed', { peer: key, err })
+        return undefined
+      })
+      .finally(() => this.#pulls.delete(key))
+    this.#pulls.set(key, pull)
+    return pull
+  }
+
+  /** The AnnounceTarget of the outbox: delivered when at least one peer got it. */
+  async announce(bytes: Uint8Array, _cid: string): Promise<boolean> {
+    // Publishing to nobody would still mark the message seen, and its content-derived id
+    // would make the retry a silent duplicate: wait for a subscriber instead.
+    if (this.libp2p.services.pubsub.getSubscribers(this.#topic).length === 0) return false
+    const result = await this.libp2p.services.pubsub.publish(this.#topic, bytes)
+    return result.recipients.length > 0
+  }
+
+  /** The addresses this node listens on, with its PeerId. */
+  addresses(): string[] {
+    return this.libp2p.getMultiaddrs().map((ma) => ma.toString())
+  }
+
+  /** Connected peers and the addresses of their connections. */
+  peers(): PeerInfo[] {
+    return this.libp2p.getPeers().map((peer) => ({
+      peerId: peer.toString(),
+      addresses: this.libp2p.getConnections(peer).map((c) => c.remoteAddr.toString()),
+    }))
+  }
+
+  /** Dials a multiaddr (with or without /p2p/ID). */
+  async connect(address: string, options: { signal?: AbortSignal } = {}): Promise<PeerInfo> {
+    let ma: ReturnType<typeof multiaddr>
+    try {
+      ma = multiaddr(address)
+    } catch (err) {
+      throw new GgenError(
+        'ERR_BAD_MULTIADDR',
+        `${address} is not a multiaddr (${(err as Error).message}); use e.g. /ip4/192.0.2.1/tcp/4001/p2p/12D3Koo...`,
+        { address },
+      )
+    }
+    try {
+      const connection = await this.libp2p.dial(ma, options)
+      const peerId = connection.remotePeer.toString()
+      return (
+        this.peers().find((p) => p.peerId === peerId) ?? {
+          peerId,
+          addresses: [connection.remoteAddr.toString()],
+        }
+      )
+    } catch (err) {
+      throw new GgenError(
+        'ERR_DIAL_FAILED',
+        `could not connect to ${address}: ${(err as Error).message}; check the address, that the peer runs, and the --psk of both sides`,
+        { address },
+      )
+    }
+  }
+
+  /** Stops in the reverse order of start; idempotent. */
+  async stop(): Promise<void> {
+    clearInterval(this.#timer)
+    this.#timer = undefined
+    this.libp2p.removeEventListener('peer:connect', this.#onConnect)
+    this.libp2p.removeEventListener('peer:disconnect', this.#onDisconnect)
+    this.libp2p.services.pubsub.removeEventListener('subscription-change', this.#onSubscriptionChange)
+    await this.#bitswap?.detach()
+    this.#bitswap = undefined
+    await this.#catchUp?.stop().catch(() => {})
+    await Promise.allSettled(this.#pulls.values())
+    await this.libp2p.stop()
+    this.#syncStore?.close()
+    this.#catchUp = undefined
+  }
+}

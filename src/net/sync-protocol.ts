@@ -1,0 +1,155 @@
+/**
+ * The catch-up protocol's wire layer (SPEC 7): serves `/ggen-market/<network>/sync/1.0.0`
+ * and pulls from peers. It only moves frames; what to ask for and what to send is decided
+ * by sync-plan.ts, and every record received goes through the one ingest path.
+ * Bounded: records and bytes per response, a deadline per exchange, requests per peer per
+ * minute, inbound streams per peer.
+ */
+import type { Connection, Libp2p, PeerId, Stream } from '@libp2p/interface'
+import { lpStream } from '@libp2p/utils'
+import type { BatchItemResult } from '../node/ingest.js'
+import { type NetLimits, RateLimiter } from './limits.js'
+import {
+  decodeRequest,
+  decodeResponse,
+  encodeRequest,
+  encodeResponse,
+  type SyncResponse,
+} from './sync-codec.js'
+import {
+  advanceWants,
+  fillResponse,
+  type LocalLog,
+  planWants,
+  type SyncRecord,
+  summaryDigest,
+} from './sync-plan.js'
+
+/** What catch-up needs: libp2p, the read side of the store and the ingest path. */
+export interface CatchUpComponents {
+  libp2p: Pick<Libp2p, 'handle' | 'unhandle' | 'dialProtocol'>
+  store: { logs(): Map<string, LocalLog>; page(publisher: string, from: number, limit: number): SyncRecord[] }
+  ingestMany(items: { bytes: Uint8Array }[]): BatchItemResult[]
+  onError?(err: unknown, peer: string): void
+}
+
+/** The outcome of one pull from a peer. */
+export interface PullResult {
+  rounds: number
+  received: number
+  added: number
+  rejected: number
+}
+
+const FRAME_OVERHEAD = 1024 * 1024
+
+/** The most records a requester takes in one response, whatever the responder's own limit. */
+export const MAX_RECORDS_PER_RESPONSE = 10_000
+
+/** Serves catch-up requests and pulls what this node lacks from a peer. */
+export class CatchUp {
+  readonly #c: CatchUpComponents
+  readonly #protocol: string
+  readonly #limits: NetLimits
+  readonly #limiter: RateLimiter
+  readonly #stopped = new AbortController()
+
+  constructor(components: CatchUpComponents, init: { protocol: string; limits: NetLimits }) {
+    this.#c = components
+    this.#protocol = init.protocol
+    this.#limits = init.limits
+    const perMinute = init.limits.sync_requests_per_minute
+    this.#limiter = new RateLimiter(perMinute / 60, perMinute)
+  }
+
+  /** Registers the protocol handler. */
+  async start(): Promise<void> {
+    await this.#c.libp2p.handle(this.#protocol, (stream, connection) => this.#serve(stream, connection), {
+      maxInboundStreams: this.#limits.max_inbound_streams,
+      maxOutboundStreams: this.#limits.max_inbound_streams,
+    })
+  }
+
+  /** Unregisters the handler and cancels exchanges in flight. */
+  async stop(): Promise<void> {
+    this.#stopped.abort()
+    await this.#c.libp2p.unhandle(this.#protocol)
+  }
+
+  #deadline(signal?: AbortSignal): AbortSignal {
+    const signals = [this.#stopped.signal, AbortSignal.timeout(this.#limits.sync_timeout_ms)]
+    return AbortSignal.any(signal === undefined ? signals : [...signals, signal])
+  }
+
+  async #serve(stream: Stream, connection: Connection): Promise<void> {
+    const peer = connection.remotePeer.toString()
+    const lp = lpStream(stream, { maxDataLength: FRAME_OVERHEAD })
+    const signal = this.#deadline()
+    try {
+      while (stream.readStatus === 'readable') {
+        let frame: Uint8Array
+        try {
+          frame = (await lp.read({ signal })).subarray()
+        } catch (err) {
+          if ((err as Error).name === 'UnexpectedEOFError') break
+          throw err
+        }
+        if (!this.#limiter.take(peer)) throw new Error(`peer ${peer} is over its catch-up request rate`)
+        await lp.write(encodeResponse(this.#answer(frame)), { signal })
+      }
+      await stream.close({ signal })
+    } catch (err) {
+      this.#c.onError?.(err, peer)
+      stream.abort(err as Error)
+    }
+  }
+
+  #answer(frame: Uint8Array): SyncResponse {
+    const req = decodeRequest(frame)
+    if (req.t === 'heads') {
+      const logs = this.#c.store.logs()
+      return summaryDigest(logs) === req.digest
+        ? { t: 'heads', same: true }
+        : { t: 'heads', same: false, heads: logs }
+    }
+    const fill = fillResponse(req.wants, (p, from, limit) => this.#c.store.page(p, from, limit), {
+      maxRecords: this.#limits.sync_records_per_response,
+      maxBytes: this.#limits.sync_bytes_per_response,
+    })
+    return { t: 'records', ...fill }
+  }
+
+  /** Pulls from `peer` every record it holds that this node lacks. */
+  async pull(peer: PeerId, options: { signal?: AbortSignal } = {}): Promise<PullResult> {
+    const result: PullResult = { rounds: 0, received: 0, added: 0, rejected: 0 }
+    const signal = this.#deadline(options.signal)
+    const stream = await this.#c.libp2p.dialProtocol(peer, this.#protocol, { signal })
+    const lp = lpStream(stream, { maxDataLength: this.#limits.sync_bytes_per_response + FRAME_OVERHEAD })
+    const exchange = async (bytes: Uint8Array): Promise<SyncResponse> => {
+      await lp.write(bytes, { signal })
+      result.rounds++
+      return decodeResponse((await lp.read({ signal })).subarray(), MAX_RECORDS_PER_RESPONSE)
+    }
+    try {
+      const local = this.#c.store.logs()
+      const heads = await exchange(encodeRequest({ t: 'heads', digest: summaryDigest(local) }))
+      if (heads.t !== 'heads') throw new Error('expected heads')
+      let wants = heads.same ? [] : planWants(local, heads.heads)
+      while (wants.length > 0) {
+        const res = await exchange(encodeRequest({ t: 'want', wants }))
+        if (res.t !== 'records') throw new Error('expected records')
+        result.received += res.records.length
+        for (const item of this.#c.ingestMany(res.records.map((bytes) => ({ bytes })))) {
+          if (!item.ok) result.rejected++
+          else if (item.result.status === 'added') result.added++
+        }
+        wants = res.records.length === 0 ? [] : advanceWants(wants, res.rest)
+      }
+      await stream.close({ signal })
+      return result
+    } catch (err) {
+      stream.abort(err as Error)
+      throw err
+    }
+  }
+}

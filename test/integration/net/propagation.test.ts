@@ -1,0 +1,68 @@
+/**
+ * Records move between nodes over real libp2p on loopback TCP: gossip along a chain, and
+ * catch-up for a node that was not there when they were published.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { publishRecord, startPeer, type TestPeer, tempRoot, waitFor, waitForMesh } from './helpers.js'
+
+let root: { dir: string; cleanup(): Promise<void> }
+const peers: TestPeer[] = []
+
+beforeEach(async () => {
+  root = await tempRoot()
+})
+afterEach(async () => {
+  for (const p of peers.splice(0).reverse()) await p.stop()
+  await root.cleanup()
+})
+
+async function peer(options: Parameters<typeof startPeer>[1] = {}): Promise<TestPeer> {
+  const p = await startPeer(root.dir, { content: false, ...options })
+  peers.push(p)
+  return p
+}
+
+describe('network propagation', () => {
+  it('a record published on A is searchable on C through A-B-C', async () => {
+    const a = await peer()
+    const b = await peer({ bootstrap: [a.addr] })
+    const c = await peer({ bootstrap: [b.addr] })
+    await waitFor('the chain to connect', () => a.net.peers().length === 1 && c.net.peers().length === 1)
+    expect(c.net.peers().map((p) => p.peerId)).toEqual([b.node.peerId])
+    await waitForMesh([a, b, c])
+
+    await publishRecord(a.node, 'io.ggen.chain', '1.0.0')
+    await waitFor('C to hold the record', async () => (await c.node.search({ query: 'chain' })).total === 1)
+    const found = await c.node.search({ query: 'chain' })
+    expect(found.results[0]).toMatchObject({
+      id: 'io.ggen.chain',
+      version: '1.0.0',
+      publisher: a.node.key.did,
+    })
+  }, 60_000)
+
+  it('a late joiner connected only to C catches up on 50 records', async () => {
+    const a = await peer()
+    const c = await peer({ bootstrap: [a.addr], limits: { sync_records_per_response: 7 } })
+    await waitFor('A and C to connect', () => c.net.peers().length === 1)
+    for (let i = 0; i < 50; i++) await publishRecord(a.node, `io.ggen.late-${i}`, '1.0.0')
+    await waitFor('C to hold 50 records', () => c.node.store.counts().records === 50)
+
+    // C answers at most 7 records per response, so D pages through the log.
+    const d = await peer({ bootstrap: [c.addr] })
+    await waitFor('D to hold 50 records', () => d.node.store.counts().records === 50)
+    expect(d.net.peers().map((p) => p.peerId)).toEqual([c.node.peerId])
+    expect(d.node.store.publisherHead(a.node.key.did)?.seq).toBe(50)
+  }, 60_000)
+
+  it('two halves that published apart both hold the union after they reconnect', async () => {
+    const a = await peer()
+    const b = await peer()
+    for (let i = 0; i < 5; i++) await publishRecord(a.node, `io.ggen.left-${i}`, '1.0.0')
+    for (let i = 0; i < 7; i++) await publishRecord(b.node, `io.ggen.right-${i}`, '1.0.0')
+    expect(a.node.store.counts().records).toBe(5)
+
+    await a.net.connect(b.addr)
+    await waitFor('both to hold 12 records', () => [a, b].every((p) => p.node.store.counts().records === 12))
+  }, 60_000)
+})
