@@ -6,7 +6,7 @@
  */
 import type { CID } from 'multiformats/cid'
 import { InvalidRecordError } from '../domain/errors.js'
-import { checkTime, decodeRecord, verifyRecord } from '../domain/records.js'
+import { checkTime, decodeRecord, MAX_RECORD_BYTES, recordIdOf, verifyRecord } from '../domain/records.js'
 import type { RecordBlock, RecordBody } from '../domain/types.js'
 import type { Store } from '../store/index.js'
 
@@ -50,14 +50,12 @@ export function ingestRecord(
   bytes: Uint8Array,
   options: IngestOptions = {},
 ): IngestResult {
+  const held = heldRecord(ctx.store, bytes, options.expectedCid)
+  if (held !== undefined) return held
   const block = decodeRecord(bytes, options.expectedCid)
   const record = block.cid.toString()
   const body = block.record.body
   const base = { record, kind: body.type, id: body.id, publisher: body.publisher }
-
-  if (ctx.store.hasRecord(record)) {
-    return { status: 'duplicate', ...base, forked: false, conflicted: false }
-  }
   verifyRecord(block)
   if (body.network !== ctx.network) {
     throw new InvalidRecordError(
@@ -77,6 +75,22 @@ export function ingestRecord(
     return { status: 'duplicate', ...base, forked: false, conflicted: false }
   ctx.onStored?.(body.id, block, source)
   return { status: 'added', ...base, forked: applied.forked, conflicted: applied.conflicted }
+}
+
+/**
+ * The duplicate result when the node already holds these exact bytes (same hash, same
+ * record), found before any decoding: a record offered again (catch-up, a bundle imported
+ * twice) then costs a hash and one look-up. The stored copy passed every check when it came.
+ */
+function heldRecord(store: Store, bytes: Uint8Array, expectedCid: CID | undefined): IngestResult | undefined {
+  if (bytes.length > MAX_RECORD_BYTES) return undefined // decodeRecord says why
+  const cid = recordIdOf(bytes)
+  if (expectedCid !== undefined && !cid.equals(expectedCid)) return undefined // nor is it held
+  const record = cid.toString()
+  const meta = store.recordMeta(record)
+  if (meta === undefined) return undefined
+  const { type: kind, id, publisher } = meta
+  return { status: 'duplicate', record, kind, id, publisher, forked: false, conflicted: false }
 }
 
 /** `prev`, when this node holds it, must be the same publisher's record at `seq - 1`. */

@@ -51,12 +51,16 @@ function manifestJson(manifest: unknown): string {
 export class RecordWriter {
   readonly #db: Database.Database
   readonly #sameSeq: Database.Statement<[string, number, string]>
-  readonly #insertRecord: Database.Statement<[Record<string, unknown>]>
+  readonly #insertRecord: Database.Statement<
+    [string, string, number, string | null, string, string, string | null, number, Uint8Array, number, number]
+  >
   readonly #upsertPublisher: Database.Statement<[string, number, string], { head: string }>
   readonly #markForked: Database.Statement<[string]>
   readonly #otherCids: Database.Statement<[string, string, string, string]>
   readonly #markConflicted: Database.Statement<[string, string, string]>
-  readonly #insertRelease: Database.Statement<[Record<string, unknown>], { conflicted: number }>
+  readonly #insertRelease: Database.Statement<
+    [string, string, string, string, string, number, number, string, number]
+  >
   readonly #insertYank: Database.Statement<[Record<string, unknown>]>
   readonly #insertRotation: Database.Statement<[Record<string, unknown>]>
   readonly #bumpGeneration: Database.Statement<[]>
@@ -71,7 +75,7 @@ export class RecordWriter {
     // A record already held inserts nothing: that is how a duplicate is told, with no lookup first.
     this.#insertRecord = db.prepare(
       `INSERT INTO records (cid, publisher, seq, prev, type, id, version, time, bytes, received_at, local)
-       VALUES (@cid, @publisher, @seq, @prev, @type, @id, @version, @time, @bytes, @receivedAt, @local)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (cid) DO NOTHING`,
     )
     // Every SET expression reads the row as it was, so the CASE compares against the old head.
@@ -93,17 +97,12 @@ export class RecordWriter {
     )
     // The same publisher re-signing the same CID for a version is no conflict, and the first
     // record that released it stays its record. ON CONFLICT, not OR IGNORE: OR IGNORE would
-    // also swallow CHECK and NOT NULL failures. The row says itself whether the publisher
-    // gave the version another CID (one statement instead of a look-up and an insert);
-    // `WHERE true` tells the parser the ON CONFLICT belongs to the INSERT, not a join.
+    // also swallow CHECK and NOT NULL failures. (A look-up then an insert measured faster
+    // than one INSERT ... SELECT EXISTS, which SQLite runs through a temporary table.)
     this.#insertRelease = db.prepare(
       `INSERT INTO releases (id, version, publisher, cid, record, published, size, manifest, conflicted)
-       SELECT @id, @version, @publisher, @cid, @record, @published, @size, @manifest,
-              EXISTS (SELECT 1 FROM releases
-                      WHERE id = @id AND version = @version AND publisher = @publisher AND cid <> @cid)
-       WHERE true
-       ON CONFLICT (id, version, publisher, cid) DO NOTHING
-       RETURNING conflicted`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (id, version, publisher, cid) DO NOTHING`,
     )
     this.#insertYank = db.prepare(
       `INSERT INTO yanks (record, id, version, publisher, reason, time)
@@ -162,19 +161,21 @@ export class RecordWriter {
         cid,
       })
     }
-    const inserted = this.#insertRecord.run({
+    // Positional parameters, in the column order of the statement: binding eleven named ones
+    // from an object measured a few microseconds slower per record.
+    const inserted = this.#insertRecord.run(
       cid,
-      publisher: body.publisher,
-      seq: body.seq,
-      prev: body.prev?.toString() ?? null,
-      type: body.type,
-      id: body.id,
-      version: body.type === 'rotation' ? null : body.version,
-      time: body.time,
-      bytes: block.bytes,
-      receivedAt: options.receivedAt ?? Date.now(),
-      local: options.local === true ? 1 : 0,
-    })
+      body.publisher,
+      body.seq,
+      body.prev?.toString() ?? null,
+      body.type,
+      body.id,
+      body.type === 'rotation' ? null : body.version,
+      body.time,
+      block.bytes,
+      options.receivedAt ?? Date.now(),
+      options.local === true ? 1 : 0,
+    )
     if (inserted.changes === 0) return { status: 'duplicate', cid }
     const head = this.#upsertPublisher.get(body.publisher, body.seq, cid)
     // Not the new head: an earlier seq arriving late, or a second record at one seq. The
@@ -185,22 +186,19 @@ export class RecordWriter {
     switch (body.type) {
       case 'release': {
         const content = body.cid.toString()
-        const row = this.#insertRelease.get({
-          id: body.id,
-          version: body.version,
-          publisher: body.publisher,
-          cid: content,
-          record: cid,
-          published: body.time,
-          size: body.size,
-          manifest: manifestJson(body.manifest),
-        })
-        // No row: the publisher had released this very CID before; ask the table directly.
-        conflicted =
-          row === undefined
-            ? this.#otherCids.get(body.id, body.version, body.publisher, content) !== undefined
-            : row.conflicted === 1
+        conflicted = this.#otherCids.get(body.id, body.version, body.publisher, content) !== undefined
         if (conflicted) this.#markConflicted.run(body.id, body.version, body.publisher)
+        this.#insertRelease.run(
+          body.id,
+          body.version,
+          body.publisher,
+          content,
+          cid,
+          body.time,
+          body.size,
+          manifestJson(body.manifest),
+          conflicted ? 1 : 0,
+        )
         break
       }
       case 'yank':

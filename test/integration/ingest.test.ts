@@ -89,6 +89,15 @@ describe('ingest', () => {
     expect((await node.info('io.remote.pack')).versions).toHaveLength(1)
   })
 
+  it('names a record it already holds as a duplicate, unless the sender claimed another id for it', () => {
+    const alice = generatePublisherKey()
+    const block = release(alice, 'io.remote.pack', '1.0.0')
+    const first = node.ingest(block.bytes)
+    expect(node.ingest(block.bytes, { expectedCid: block.cid })).toEqual({ ...first, status: 'duplicate' })
+    const other = release(alice, 'io.remote.other', '1.0.0').cid
+    expect(() => node.ingest(block.bytes, { expectedCid: other })).toThrow(/expected/)
+  })
+
   it('rejects a tampered record and stores nothing', async () => {
     const alice = generatePublisherKey()
     const block = release(alice, 'io.remote.pack', '1.0.0')
