@@ -68,7 +68,11 @@ patterns = ["*.tmpl"]
 }
 
 /** Publishes every spec from `node`, in order. */
-export async function publishAll(node: LocalNode, parent: string, specs: readonly PackageSpec[]): Promise<void> {
+export async function publishAll(
+  node: LocalNode,
+  parent: string,
+  specs: readonly PackageSpec[],
+): Promise<void> {
   for (const spec of specs) await node.publish(await writePackage(parent, spec))
 }
 
@@ -80,7 +84,9 @@ export async function blockCount(home: string): Promise<number> {
 }
 
 /** A CAR file's roots and blocks, read with @ipld/car's CarReader. */
-export async function readCar(file: string): Promise<{ roots: CID[]; blocks: { cid: CID; bytes: Uint8Array }[] }> {
+export async function readCar(
+  file: string,
+): Promise<{ roots: CID[]; blocks: { cid: CID; bytes: Uint8Array }[] }> {
   const reader = await CarReader.fromBytes(await readFile(file))
   const blocks: { cid: CID; bytes: Uint8Array }[] = []
   for await (const block of reader.blocks()) blocks.push({ cid: block.cid, bytes: block.bytes })

@@ -3,11 +3,21 @@
  * node shows afterwards, the selections (--id with its dependency closure, --since,
  * --since-bundle, --records-only), and that repeating or reordering imports changes nothing.
  */
+import { readdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { ProgressEvent } from '../../../src/node/api.js'
 import type { LocalNode } from '../../../src/node/local-node.js'
-import { blockCount, openHome, type PackageSpec, publishAll, readCar, tempDir, writePackage } from './helpers.js'
+import { blockFile } from '../content/helpers.js'
+import {
+  blockCount,
+  openHome,
+  type PackageSpec,
+  publishAll,
+  readCar,
+  tempDir,
+  writePackage,
+} from './helpers.js'
 
 const SPECS: PackageSpec[] = [
   { id: 'io.test.base', version: '1.0.0', keywords: ['base'] },
@@ -67,7 +77,9 @@ describe('a full bundle', () => {
     }
     const a = await source.install({ specs: ['io.test.app'], dir: join(work.dir, 'p1') })
     const b = await target.install({ specs: ['io.test.app'], dir: join(work.dir, 'p2') })
-    expect(b.installed.map(({ path: _p, ...rest }) => rest)).toEqual(a.installed.map(({ path: _p, ...rest }) => rest))
+    expect(b.installed.map(({ path: _p, ...rest }) => rest)).toEqual(
+      a.installed.map(({ path: _p, ...rest }) => rest),
+    )
     expect((await target.verify(join(work.dir, 'p2'))).ok).toBe(true)
   })
 
@@ -94,9 +106,17 @@ describe('a full bundle', () => {
     const search = await target.search({ query: 'templates', limit: 100 })
 
     const again = await target.importBundle(newer)
-    expect(again).toMatchObject({ clean: true, records: { added: 0, duplicate: 7, rejected: 0 }, blocksAdded: 0 })
+    expect(again).toMatchObject({
+      clean: true,
+      records: { added: 0, duplicate: 7, rejected: 0 },
+      blocksAdded: 0,
+    })
     const old = await target.importBundle(older)
-    expect(old).toMatchObject({ clean: true, records: { added: 0, duplicate: 5, rejected: 0 }, blocksAdded: 0 })
+    expect(old).toMatchObject({
+      clean: true,
+      records: { added: 0, duplicate: 5, rejected: 0 },
+      blocksAdded: 0,
+    })
 
     expect(await blockCount(join(work.dir, 'target'))).toBe(blocks)
     expect(await target.info('io.test.base')).toEqual(info)
@@ -125,13 +145,17 @@ describe('selections', () => {
     await target.importBundle(file)
     expect(await ids(target)).toEqual(['io.test.app', 'io.test.base', 'io.test.util'])
     const installed = await target.install({ specs: ['io.test.app'], dir: join(work.dir, 'p') })
-    expect(installed.installed.map((p) => p.id).sort()).toEqual(['io.test.app', 'io.test.base', 'io.test.util'])
+    expect(installed.installed.map((p) => p.id).sort()).toEqual([
+      'io.test.app',
+      'io.test.base',
+      'io.test.util',
+    ])
   })
 
   it('--id of an unknown package is an error that names it', async () => {
-    await expect(source.exportBundle({ file: join(work.dir, 'x.car'), ids: ['io.test.nope'] })).rejects.toThrow(
-      /no package io\.test\.nope/,
-    )
+    await expect(
+      source.exportBundle({ file: join(work.dir, 'x.car'), ids: ['io.test.nope'] }),
+    ).rejects.toThrow(/no package io\.test\.nope/)
   })
 
   it('--since exports only records published at or after the date', async () => {
@@ -213,3 +237,19 @@ it('a package directory larger than one chunk round-trips byte for byte', async 
   expect(res.installed).toHaveLength(1)
   expect((await target.verify(join(work.dir, 'p'))).ok).toBe(true)
 })
+
+it('an export that fails half way (a damaged block in the store) leaves no file behind', async () => {
+  const file = join(work.dir, 'out.car')
+  const info = await source.info('io.test.other')
+  const leaf = (await readCar(await exportOf('io.test.other'))).blocks.find((b) => b.cid.code === 0x55)!
+  await writeFile(blockFile(join(work.dir, 'source', 'content'), leaf.cid), 'bit rot')
+  await expect(source.exportBundle({ file })).rejects.toMatchObject({ code: 'ERR_BLOCK_CORRUPT' })
+  expect((await readdir(work.dir)).filter((f) => f.startsWith('out.car'))).toEqual([])
+  expect(info.versions).toHaveLength(1)
+})
+
+async function exportOf(id: string): Promise<string> {
+  const file = join(work.dir, `${id}.car`)
+  await source.exportBundle({ file, ids: [id] })
+  return file
+}
