@@ -15,6 +15,7 @@ import {
   type CarSection,
   type DagBlocks,
   type ImportTarget,
+  type LinkReader,
   type RecordOutcome,
   readBundle,
   readBundleIndex,
@@ -33,7 +34,8 @@ import { type IngestContext, ingestRecords } from './ingest.js'
 /** What export and import need from the node. */
 export interface BundleContext {
   store: Store
-  content: ContentStore
+  /** The content store, opened on first use: metadata-only bundles never load Helia. */
+  content: () => Promise<ContentStore>
   ingest: IngestContext
   network: string
 }
@@ -82,7 +84,7 @@ export async function exportBundle(
     {
       record: (cid) => ctx.store.getRecord(cid.toString()),
       blocks: localBlocks(ctx.content),
-      links: unixfsLinks((code) => ctx.content.helia.getCodec(code)),
+      links: contentLinks(ctx.content),
     },
     options,
   )
@@ -180,18 +182,29 @@ function releasePackages(store: Store, releases: readonly { record: string; id: 
 }
 
 /** The blocks of this node's content store, re-hashed on read, never fetched. */
-function localBlocks(content: ContentStore): DagBlocks {
-  const verified = new VerifiedBlockstore(content.blockstore, {
-    evict: (cid) => content.evict(cid),
-    offline: true,
-  })
+function localBlocks(open: () => Promise<ContentStore>): DagBlocks & {
+  put(cid: CID, bytes: Uint8Array): Promise<void>
+} {
+  let verified: VerifiedBlockstore | undefined
   return {
-    has: async (cid) => content.blockstore.has(cid),
+    has: async (cid) => (await open()).blockstore.has(cid),
     get: async (cid) => {
+      const content = await open()
+      verified ??= new VerifiedBlockstore(content.blockstore, {
+        evict: (c) => content.evict(c),
+        offline: true,
+      })
       for await (const bytes of verified.get(cid)) return bytes
       throw new Error(`block ${cid} yielded no bytes`)
     },
+    put: async (cid, bytes) => {
+      await (await open()).blockstore.put(cid, bytes)
+    },
   }
+}
+
+function contentLinks(open: () => Promise<ContentStore>): LinkReader {
+  return unixfsLinks(async (code) => (await open()).helia.getCodec(code))
 }
 
 function importTarget(ctx: BundleContext): ImportTarget {
@@ -204,13 +217,8 @@ function importTarget(ctx: BundleContext): ImportTarget {
         .some(
           (v) => v.version === pkg.version && v.publisher === pkg.publisher && v.cid === pkg.cid.toString(),
         ),
-    blocks: {
-      ...localBlocks(ctx.content),
-      put: async (cid, bytes) => {
-        await ctx.content.blockstore.put(cid, bytes)
-      },
-    },
-    links: unixfsLinks((code) => ctx.content.helia.getCodec(code)),
+    blocks: localBlocks(ctx.content),
+    links: contentLinks(ctx.content),
   }
 }
 

@@ -223,17 +223,21 @@ export class LocalNode implements NodeHandle {
 
   async exportBundle(request: ExportRequest, options?: OperationOptions): Promise<ExportResult> {
     const { exportBundle } = await import('./bundle.js')
-    return exportBundle(await this.bundleContext(), request, options)
+    return exportBundle(this.bundleContext(), request, options)
   }
 
   async importBundle(file: string, options?: OperationOptions): Promise<ImportResult> {
     const { importBundle } = await import('./bundle.js')
-    return importBundle(await this.bundleContext(), file, options)
+    return importBundle(this.bundleContext(), file, options)
   }
 
-  private async bundleContext(): Promise<BundleContext> {
-    const content = await this.content()
-    return { store: this.store, content, ingest: this.ingestContext, network: this.config.network }
+  private bundleContext(): BundleContext {
+    return {
+      store: this.store,
+      content: () => this.content(),
+      ingest: this.ingestContext,
+      network: this.config.network,
+    }
   }
 
   async keys(): Promise<KeysResult> {
