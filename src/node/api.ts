@@ -6,6 +6,7 @@
  */
 import type { BundleProgressEvent, ExportSummary, ImportReport } from '../bundle/types.js'
 import type { ExtractProgressEvent, PackProgressEvent } from '../content/index.js'
+import type { SearchHit as IndexHit, SearchOptions, SearchResponse } from '../search/index.js'
 
 /** Progress of a long operation, namespaced like Helia's events. */
 export type ProgressEvent =
@@ -58,30 +59,16 @@ export interface PublishResult {
   warnings: string[]
 }
 
-/** Options of `search`. */
-export interface SearchQuery {
+/** Options of `search`: the query text and the index's filters. */
+export interface SearchQuery extends SearchOptions {
   query: string
-  category?: string
-  keyword?: string
-  publisher?: string
-  limit?: number
 }
 
 /** One search hit. */
-export interface SearchHit {
-  id: string
-  title: string
-  version: string
-  description: string
-  publisher: string
-  score: number
-}
+export type SearchHit = IndexHit
 
 /** `search --json`. */
-export interface SearchResult {
-  total: number
-  results: SearchHit[]
-}
+export type SearchResult = SearchResponse
 
 /** One version in `info`. */
 export interface InfoVersion {
