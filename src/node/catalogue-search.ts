@@ -39,16 +39,21 @@ export class CatalogueSearch {
   /** Refreshes the documents of `id` after a record about it was stored. */
   touched(id: string): void {
     if (this.index === undefined) return // the saved index is now stale and will be rebuilt
-    const generation = this.store.generation()
-    if (generation !== this.refreshedAt) {
-      this.refreshedAt = generation
-      this.refreshed.clear()
-    } else if (this.refreshed.has(id)) {
-      return
-    }
-    this.refreshed.add(id)
     const index = this.index
-    const fresh = latestSources(this.store.versions(id))
+    // One read transaction for the look-ups: in WAL mode each statement outside one takes
+    // and drops a lock with system calls of its own.
+    const fresh = this.store.read(() => {
+      const generation = this.store.generation()
+      if (generation !== this.refreshedAt) {
+        this.refreshedAt = generation
+        this.refreshed.clear()
+      } else if (this.refreshed.has(id)) {
+        return undefined
+      }
+      this.refreshed.add(id)
+      return latestSources(this.store.versions(id))
+    })
+    if (fresh === undefined) return
     const keep = new Set(fresh.map((s) => documentKey(s.id, s.owner)))
     for (const key of index.keysOf(id)) if (!keep.has(key)) index.remove(key)
     for (const source of fresh) index.upsertSource(source)

@@ -178,6 +178,29 @@ describe('the catalogue read model', () => {
     expect(Buffer.from(first!.bytes)).toEqual(Buffer.from(recs[0]!.bytes))
   })
 
+  it('reads from one snapshot in store.read, while another connection writes', () => {
+    const alice = new Log(ALICE)
+    store.applyRecord(alice.release('io.ggen.a', '1.0.0'))
+    const other = openStore(store.file)
+    try {
+      const seen = store.read(() => {
+        const before = store.counts().records
+        other.applyRecord(alice.release('io.ggen.b', '1.0.0'))
+        return [before, store.counts().records, store.versions('io.ggen.b').length]
+      })
+      expect(seen).toEqual([1, 1, 0])
+      expect(store.counts().records).toBe(2)
+      // Inside a write transaction it simply runs, and sees that transaction's writes.
+      const inBatch = store.batch(() => {
+        store.applyRecord(alice.release('io.ggen.c', '1.0.0'))
+        return store.read(() => store.packageIds())
+      })
+      expect(inBatch).toEqual(['io.ggen.a', 'io.ggen.b', 'io.ggen.c'])
+    } finally {
+      other.close()
+    }
+  })
+
   it('pages through more records than one page holds', () => {
     const alice = new Log(ALICE)
     const blocks = Array.from({ length: 600 }, (_, i) => alice.release('io.ggen.a', `1.0.${i}`))
