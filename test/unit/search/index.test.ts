@@ -209,6 +209,16 @@ describe('SearchIndex updates', () => {
     expect(idx.search('gizmo').total).toBe(0)
   })
 
+  it('re-indexes a document whose only change is one keyword, and keeps an unchanged one as it was', () => {
+    const idx = SearchIndex.build([source('io.x.widget', { keywords: ['alpha', 'beta'] })])
+    idx.upsert(toSearchDocument(source('io.x.widget', { keywords: ['alpha', 'beta'] })))
+    expect(idx.search('', { keyword: 'beta' }).total).toBe(1)
+    idx.upsert(toSearchDocument(source('io.x.widget', { keywords: ['alpha', 'gamma'] })))
+    expect(idx.size).toBe(1)
+    expect(idx.search('', { keyword: 'beta' }).total).toBe(0)
+    expect(idx.search('gamma').results.map((r) => r.id)).toEqual(['io.x.widget'])
+  })
+
   it('keeps one result per owner of the same id', () => {
     const idx = SearchIndex.build([
       source('io.x.widget', { owner: ADA, version: '1.0.0' }),
