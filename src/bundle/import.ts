@@ -9,29 +9,16 @@
  * the report and the good rest is kept.
  */
 import type { CID } from 'multiformats/cid'
-import { CarReadError, type CarSection, CarStreamReader } from './car-read.js'
+import { CarReadError, type CarSection } from './car-read.js'
 import { checkDag, type DagBlocks, isContentCodec, type LinkReader } from './dag.js'
 import { BundleError } from './errors.js'
-import {
-  type BundlePackage,
-  type BundleRoot,
-  blockProblem,
-  decodePackageList,
-  decodeRecordList,
-  decodeRoot,
-} from './format.js'
-import type { BundleProblem, BundleProgressEvent, ImportReport } from './types.js'
-
-/** Problems listed in a report; more are only counted. */
-export const MAX_PROBLEMS = 1000
+import { type BundlePackage, blockProblem } from './format.js'
+import { openBundle, readIndex } from './read-index.js'
+import { type RecordOutcome, Report } from './report.js'
+import type { BundleProgressEvent, ImportReport } from './types.js'
 
 /** Records ingested per batch (one SQLite commit each). */
 const RECORD_BATCH = 256
-
-/** How ingest judged one record. */
-export type RecordOutcome =
-  | { status: 'added' | 'duplicate' }
-  | { status: 'rejected'; reason: string; id?: string; publisher?: string }
 
 /** What an import writes to. */
 export interface ImportTarget {
@@ -186,90 +173,6 @@ export async function readBundle(
   return report.done()
 }
 
-/** What a bundle says it holds: its root and index, read without the blocks that follow. */
-export interface BundleIndex {
-  root: BundleRoot
-  records: Map<string, CID>
-  packages: BundlePackage[]
-}
-
-/** Reads only the root and index blocks of the bundle `source` (which opens `file`). */
-export async function readBundleIndex(file: string, source: AsyncIterable<Uint8Array>): Promise<BundleIndex> {
-  return readIndex(file, await openBundle(file, source))
-}
-
-async function openBundle(file: string, source: AsyncIterable<Uint8Array>): Promise<CarStreamReader> {
-  try {
-    return await CarStreamReader.open(source)
-  } catch (err) {
-    throw new BundleError('ERR_BUNDLE_NOT_CAR', file, `not a bundle: ${(err as Error).message}`)
-  }
-}
-
-/** The root and index blocks, which must open the file in the order the root links them. */
-async function readIndex(file: string, reader: CarStreamReader): Promise<BundleIndex> {
-  if (reader.roots.length !== 1) {
-    throw new BundleError(
-      'ERR_BUNDLE_ROOT',
-      file,
-      `its CAR header names ${reader.roots.length} roots; a bundle names exactly one, its manifest; nothing was imported`,
-    )
-  }
-  const root = await readIndexBlock(file, reader, reader.roots[0]!, 'root', decodeRoot)
-  const records = new Map<string, CID>()
-  for (const cid of root.recordLists) {
-    for (const record of await readIndexBlock(file, reader, cid, 'record list', decodeRecordList)) {
-      records.set(record.toString(), record)
-    }
-  }
-  const packages: BundlePackage[] = []
-  for (const cid of root.packageLists) {
-    packages.push(...(await readIndexBlock(file, reader, cid, 'package list', decodePackageList)))
-  }
-  if (records.size !== root.records || packages.length !== root.packages) {
-    throw new BundleError(
-      'ERR_BUNDLE_ROOT',
-      file,
-      `its root counts ${root.records} records and ${root.packages} packages, its index lists ${records.size} distinct records and ${packages.length} packages; nothing was imported`,
-    )
-  }
-  return { root, records, packages }
-}
-
-async function readIndexBlock<T>(
-  file: string,
-  reader: CarStreamReader,
-  expected: CID,
-  what: string,
-  decode: (bytes: Uint8Array) => T,
-): Promise<T> {
-  const fail = (code: string, reason: string): BundleError =>
-    new BundleError(code, file, `${reason}; nothing was imported`, { block: expected.toString() })
-  let section: CarSection | undefined
-  try {
-    section = await reader.next()
-  } catch (err) {
-    if (!(err instanceof CarReadError)) throw err
-    const code = err.kind === 'truncated' ? 'ERR_BUNDLE_TRUNCATED' : 'ERR_BUNDLE_ROOT'
-    throw fail(code, `cannot read its ${what}: ${err.message}`)
-  }
-  if (section === undefined)
-    throw fail('ERR_BUNDLE_TRUNCATED', `the file ends before its ${what} ${expected}`)
-  if (!section.cid.equals(expected)) {
-    throw fail('ERR_BUNDLE_ROOT', `its ${what} should be block ${expected} here, found ${section.cid}`)
-  }
-  const bad = blockProblem(section.cid, section.bytes)
-  if (bad !== undefined) throw fail('ERR_BUNDLE_ROOT', `its ${what} ${expected} ${bad}`)
-  try {
-    return decode(section.bytes)
-  } catch (err) {
-    throw fail(
-      'ERR_BUNDLE_ROOT',
-      `its ${what} is not a ggen-market bundle ${what}: ${(err as Error).message}`,
-    )
-  }
-}
-
 /** Walks each listed, signed package in the store: complete, or named with a missing block. */
 async function checkPackages(
   packages: readonly BundlePackage[],
@@ -307,77 +210,4 @@ async function checkPackages(
     })
   }
   options.onProgress?.({ type: 'bundle:check', packages: packages.length, totalPackages: packages.length })
-}
-
-/** The report being built. */
-class Report {
-  readonly records = { added: 0, duplicate: 0, rejected: 0 }
-  readonly packages = { complete: 0, incomplete: 0 }
-  blocks = 0
-  blocksAdded = 0
-  bytes = 0
-  private readonly problems: BundleProblem[] = []
-  private omitted = 0
-  private readonly unsignedKeys = new Set<string>()
-
-  constructor(
-    private readonly file: string,
-    private readonly root: BundleRoot,
-  ) {}
-
-  problem(problem: BundleProblem): void {
-    if (this.problems.length < MAX_PROBLEMS) this.problems.push(problem)
-    else this.omitted++
-  }
-
-  record(cid: CID, outcome: RecordOutcome): void {
-    if (outcome.status !== 'rejected') {
-      this.records[outcome.status]++
-      return
-    }
-    this.records.rejected++
-    this.problem({
-      kind: 'record-rejected',
-      cid: cid.toString(),
-      ...(outcome.id === undefined ? {} : { id: outcome.id }),
-      ...(outcome.publisher === undefined ? {} : { publisher: outcome.publisher }),
-      reason: outcome.reason,
-    })
-  }
-
-  unsigned(pkg: BundlePackage): void {
-    this.unsignedKeys.add(packageKey(pkg))
-    this.problem({
-      kind: 'package-unsigned',
-      cid: pkg.cid.toString(),
-      id: pkg.id,
-      version: pkg.version,
-      publisher: pkg.publisher,
-      reason: `${pkg.id}@${pkg.version} is listed with content ${pkg.cid}, but no valid release record of ${pkg.publisher} says so; its content was not stored`,
-    })
-  }
-
-  isUnsigned(pkg: BundlePackage): boolean {
-    return this.unsignedKeys.has(packageKey(pkg))
-  }
-
-  done(): ImportReport {
-    return {
-      file: this.file,
-      network: this.root.network,
-      created: new Date(this.root.created).toISOString(),
-      records: this.records,
-      blocks: this.blocks,
-      blocksAdded: this.blocksAdded,
-      bytes: this.bytes,
-      packages: this.packages,
-      clean: this.problems.length === 0,
-      problems: this.problems,
-      problemsOmitted: this.omitted,
-    }
-  }
-}
-
-function packageKey(pkg: BundlePackage): string {
-  return `${pkg.id}\u0000${pkg.version}\u0000${pkg.publisher}\u0000${pkg.cid}`
 }

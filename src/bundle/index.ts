@@ -17,14 +17,9 @@ export {
   decodeRoot,
   MAX_BLOCK_BYTES,
 } from './format.js'
-export {
-  type BundleIndex,
-  type ImportTarget,
-  MAX_PROBLEMS,
-  type RecordOutcome,
-  readBundle,
-  readBundleIndex,
-} from './import.js'
+export { type ImportTarget, type ReadBundleOptions, readBundle } from './import.js'
+export { type BundleIndex, readBundleIndex } from './read-index.js'
+export { MAX_PROBLEMS, type RecordOutcome } from './report.js'
 export type {
   BundleProblem,
   BundleProgressEvent,
