@@ -3,13 +3,14 @@
  * dependency order and `stop()` takes them down in exactly the reverse order; both are
  * written out here, in one place, so that the order can be read and checked.
  *
- *   start: config -> lock -> logger -> node (keys, SQLite; content on first use) -> [network] -> announcer -> IPC server
- *   stop:  IPC server -> announcer -> [network] -> node -> logger -> lock
+ *   start: config -> lock -> logger -> node (keys, SQLite; content on first use) -> network -> announcer -> IPC server
+ *   stop:  IPC server -> announcer -> network -> node -> logger -> lock
  */
 import { stat } from 'node:fs/promises'
 import type { Logger } from 'pino'
 import { GgenError } from '../src/domain/errors.js'
 import { type IpcServer, startIpcServer } from '../src/ipc/server.js'
+import type { Network } from '../src/net/network.js'
 import { Announcer } from '../src/node/announcer.js'
 import { type ConfigFlags, describeConfig, type EffectiveConfig, loadConfig } from '../src/node/config.js'
 import { assertHomeExists, type HomeLayout, homeLayout } from '../src/node/home.js'
@@ -45,6 +46,7 @@ export class Daemon {
   #lock: HomeLock | undefined
   #logger: DaemonLogger | undefined
   #node: LocalNode | undefined
+  #network: Network | undefined
   #announcer: Announcer | undefined
   #ipc: IpcServer | undefined
 
@@ -70,6 +72,11 @@ export class Daemon {
   /** The node, while running. */
   get node(): LocalNode | undefined {
     return this.#node
+  }
+
+  /** The network, while running. */
+  get network(): Network | undefined {
+    return this.#network
   }
 
   /** The logger's file, for a forced exit. */
@@ -127,12 +134,22 @@ export class Daemon {
       //    does not need (scripts/measure-daemon.mjs).
       this.#node = await LocalNode.open(home, env, { config })
 
-      // 5. [Network: a later issue starts libp2p here (config.listen, bootstrap, mdns, psk),
-      //    after the stores it serves and before the announcer, to which it gives gossipsub
-      //    as the AnnounceTarget.]
+      // 5. Network: libp2p (config.listen, bootstrap, mdns, psk), the records topic, catch-up
+      //    and Bitswap, after the stores it serves and before the announcer, to which it is
+      //    the AnnounceTarget. Loaded here, not at import: the CLI never needs libp2p.
+      const { Network } = await import('../src/net/network.js')
+      const { parseNetLimits } = await import('../src/net/limits.js')
+      this.#network = await Network.start(this.#node, {
+        limits: parseNetLimits((config as { net?: unknown }).net),
+        onTopicPeer: () => void this.#announcer?.wake(),
+        onWarning: (message, details) => log.warn(details, message),
+      })
+      const network = this.#network
+      log.info({ peerId: this.#node.peerId, addresses: network.addresses() }, 'network started')
 
-      // 6. Announcer: without a network it has no target, so local records stay queued.
+      // 6. Announcer: local records go out on the records topic, oldest first.
       this.#announcer = new Announcer(this.#node, {
+        target: network,
         onError: (err, cid) => log.warn({ err, record: cid }, 'announcement failed; will retry'),
       })
       this.#announcer.start()
@@ -142,6 +159,7 @@ export class Daemon {
       const handle = new DaemonHandle(this.#node, {
         config: describeConfig(this.#effective),
         pendingAnnouncements: () => announcer.pending(),
+        network,
       })
       this.#ipc = await startIpcServer({
         socketPath: this.layout.socket,
@@ -190,7 +208,9 @@ export class Daemon {
     await step('ipc', () => this.#ipc?.close())
     // 6. Announcer: waits for a delivery in flight.
     await step('announcer', () => this.#announcer?.stop())
-    // 5. [Network: stops here once it exists.]
+    // 5. Network: stops catch-up and Bitswap, then libp2p.
+    await step('network', () => this.#network?.stop())
+    this.#network = undefined
     // 4. Node: saves the search index, closes the content store and SQLite.
     await step('node', () => this.#node?.close())
     this.#node = undefined

@@ -26,10 +26,19 @@ import type {
   YankResult,
 } from '../src/node/api.js'
 
+/** The daemon's network, as the handle uses it. */
+export interface DaemonNetwork {
+  addresses(): string[]
+  peers(): PeerInfo[]
+  connect(multiaddr: string): Promise<PeerInfo>
+}
+
 /** What the daemon adds to `status`. */
 export interface DaemonFacts {
   config: Record<string, ConfigSetting>
   pendingAnnouncements(): number
+  /** The network; absent, the daemon has none and `connect` says so. */
+  network?: DaemonNetwork
 }
 
 /** Serves `node` as the daemon's handle. */
@@ -45,6 +54,9 @@ export class DaemonHandle implements NodeHandle {
     return {
       ...(await this.node.status()),
       mode: 'daemon',
+      ...(this.facts.network
+        ? { addresses: this.facts.network.addresses(), peers: this.facts.network.peers().length }
+        : {}),
       config: this.facts.config,
       pendingAnnouncements: this.facts.pendingAnnouncements(),
     }
@@ -98,15 +110,16 @@ export class DaemonHandle implements NodeHandle {
     return this.node.trustRemove(key)
   }
 
-  peers(): Promise<PeerInfo[]> {
-    return this.node.peers()
+  async peers(): Promise<PeerInfo[]> {
+    return this.facts.network?.peers() ?? this.node.peers()
   }
 
-  /** Without a network (until libp2p lands) there is nothing to dial with. */
+  /** Dials `multiaddr`; without a network there is nothing to dial with. */
   async connect(multiaddr: string): Promise<PeerInfo> {
+    if (this.facts.network) return this.facts.network.connect(multiaddr)
     throw new GgenError(
       'ERR_NO_NETWORK',
-      `cannot dial ${multiaddr}: this daemon runs without a network yet; records stay queued for announcement`,
+      `cannot dial ${multiaddr}: this daemon runs without a network; records stay queued for announcement`,
       { multiaddr },
     )
   }

@@ -101,8 +101,19 @@ describe('the offline flow through the daemon', () => {
       verify: run('verify', '--dir', join(work.path, 'p2'), '--json'),
     }
     expect(offline.status.mode).toBe('offline')
-    const { mode: _m, config: _c, pendingAnnouncements: _p, ...daemonStatus } = viaDaemon.status
-    const { mode: _o, ...offlineStatus } = offline.status
+    // Only a running daemon listens: offline mode has no addresses.
+    expect(viaDaemon.status.addresses).toEqual([
+      expect.stringMatching(/^\/ip4\/127\.0\.0\.1\/tcp\/\d+\/p2p\//),
+    ])
+    expect(offline.status.addresses).toEqual([])
+    const {
+      mode: _m,
+      config: _c,
+      pendingAnnouncements: _p,
+      addresses: _a,
+      ...daemonStatus
+    } = viaDaemon.status
+    const { mode: _o, addresses: _b, ...offlineStatus } = offline.status
     expect(offlineStatus).toEqual(daemonStatus)
     expect(offline.search).toEqual(viaDaemon.search)
     expect(offline.prefix).toEqual(viaDaemon.prefix)

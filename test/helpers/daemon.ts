@@ -29,9 +29,10 @@ const baseEnv = (env: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({
   GGEN_MARKET_HOME: undefined,
   GGEN_MARKET_KEY: undefined,
   GGEN_MARKET_NETWORK: undefined,
-  GGEN_MARKET_LISTEN: undefined,
+  // Test daemons stay on loopback: no LAN multicast, no port on every interface.
+  GGEN_MARKET_LISTEN: '/ip4/127.0.0.1/tcp/0',
   GGEN_MARKET_BOOTSTRAP: undefined,
-  GGEN_MARKET_MDNS: undefined,
+  GGEN_MARKET_MDNS: '0',
   GGEN_MARKET_PSK: undefined,
   GGEN_MARKET_LOG_LEVEL: undefined,
   ...env,

@@ -23,7 +23,9 @@ const daemons: Daemon[] = []
 const quiet = new Writable({ write: (_c, _e, cb) => cb() })
 
 function daemon(init: Partial<DaemonInit> = {}): Daemon {
-  const d = new Daemon({ home, env: {}, stderr: quiet, ...init })
+  // Loopback only, no mDNS: tests never reach the LAN.
+  const env = { GGEN_MARKET_LISTEN: '/ip4/127.0.0.1/tcp/0', GGEN_MARKET_MDNS: '0' }
+  const d = new Daemon({ home, env, stderr: quiet, ...init })
   daemons.push(d)
   return d
 }
@@ -77,7 +79,7 @@ describe('Daemon', () => {
 
     const d = daemon({
       env: { GGEN_MARKET_LOG_LEVEL: 'warn', GGEN_MARKET_MDNS: '0' },
-      flags: { listen: ['/ip4/127.0.0.1/tcp/4001'] },
+      flags: { listen: ['/ip4/127.0.0.1/tcp/0'] },
     })
     await d.start()
     const status = await rpc<StatusResult>(d.socketPath, 'status')
@@ -88,7 +90,7 @@ describe('Daemon', () => {
       'ipc.max_concurrent_requests': { value: 8, source: 'file' },
       log_level: { value: 'warn', source: 'env' },
       mdns: { value: false, source: 'env' },
-      listen: { value: ['/ip4/127.0.0.1/tcp/4001'], source: 'flag' },
+      listen: { value: ['/ip4/127.0.0.1/tcp/0'], source: 'flag' },
       seed: { value: 'none', source: 'default' },
     })
   })
