@@ -1,0 +1,127 @@
+/**
+ * What a node lets in: only the key holders of a private mesh connect; forged, oversized
+ * and wrong-owner records from a peer are rejected, never stored, and sink its gossip score
+ * under the graylist threshold. A node keeps its PeerId across restarts.
+ */
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { generateKey } from '@libp2p/pnet'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { generatePublisherKey } from '../../../src/domain/keys.js'
+import { signRecord } from '../../../src/domain/records.js'
+import type { RotationBody } from '../../../src/domain/types.js'
+import { createNetNode, type NetNode } from '../../../src/net/libp2p-node.js'
+import { DEFAULT_NET_LIMITS } from '../../../src/net/limits.js'
+import { recordsTopic } from '../../../src/net/names.js'
+import { loadOrCreatePeerKey } from '../../../src/net/peer-identity.js'
+import { SCORE_THRESHOLDS } from '../../../src/net/score-params.js'
+import { publishRecord, startPeer, type TestPeer, tempRoot, waitFor } from './helpers.js'
+
+let root: { dir: string; cleanup(): Promise<void> }
+const peers: TestPeer[] = []
+const raw: NetNode[] = []
+
+beforeEach(async () => {
+  root = await tempRoot()
+})
+afterEach(async () => {
+  for (const n of raw.splice(0)) await n.stop()
+  for (const p of peers.splice(0).reverse()) await p.stop()
+  await root.cleanup()
+})
+
+async function peer(options: Parameters<typeof startPeer>[1] = {}): Promise<TestPeer> {
+  const p = await startPeer(root.dir, { content: false, ...options })
+  peers.push(p)
+  return p
+}
+
+async function pskFile(name: string): Promise<string> {
+  const key = new Uint8Array(95)
+  generateKey(key)
+  const file = join(root.dir, name)
+  await writeFile(file, key)
+  return file
+}
+
+describe('private mesh', () => {
+  it('admits a node with the pre-shared key and keeps out one without it', async () => {
+    const psk = await pskFile('swarm.key')
+    const a = await peer({ psk })
+    const member = await peer({ psk })
+    const outsider = await peer()
+    const other = await peer({ psk: await pskFile('other.key') })
+
+    await expect(member.net.connect(a.addr)).resolves.toMatchObject({ peerId: a.node.peerId })
+    await expect(outsider.net.connect(a.addr, { signal: AbortSignal.timeout(10_000) })).rejects.toMatchObject(
+      {
+        code: 'ERR_DIAL_FAILED',
+      },
+    )
+    await expect(other.net.connect(a.addr, { signal: AbortSignal.timeout(10_000) })).rejects.toMatchObject({
+      code: 'ERR_DIAL_FAILED',
+    })
+    expect(a.net.peers().map((p) => p.peerId)).toEqual([member.node.peerId])
+  }, 60_000)
+})
+
+describe('a forging peer', () => {
+  it('has every bad record rejected, none stored, and ends up graylisted', async () => {
+    const a = await peer()
+    await publishRecord(a.node, 'io.ggen.owned', '1.0.0')
+    const forger = await createNetNode({
+      privateKey: await loadOrCreatePeerKey(join(root.dir, 'forger.key')),
+      network: 'ggen',
+      listen: ['/ip4/127.0.0.1/tcp/0'],
+      mdns: false,
+      limits: DEFAULT_NET_LIMITS,
+    })
+    raw.push(forger)
+    const topic = recordsTopic('ggen')
+    forger.services.pubsub.subscribe(topic)
+    await forger.dial(a.net.libp2p.getMultiaddrs()[0]!)
+    await waitFor('the forger to see A on the topic', () =>
+      forger.services.pubsub.getSubscribers(topic).some((p) => p.toString() === a.node.peerId),
+    )
+
+    const mallory = generatePublisherKey()
+    const rotation: RotationBody = {
+      type: 'rotation',
+      network: 'ggen',
+      publisher: mallory.did,
+      time: Date.now(),
+      seq: 1,
+      id: 'io.ggen.owned',
+      to: generatePublisherKey().did,
+    }
+    const good = signRecord(rotation, mallory).bytes
+    const forged = [0, 1, 2].map((i) => {
+      const bytes = Uint8Array.from(good)
+      bytes[10 + i] = bytes[10 + i]! ^ 0xff // inside the signature
+      return bytes
+    })
+    const sends = [good, ...forged, new Uint8Array([0xa1, 0x61, 0x78, 0x01]), new Uint8Array(70_000)]
+    for (const bytes of sends) await forger.services.pubsub.publish(topic, bytes)
+
+    await waitFor('A to reject the forgeries', () => a.net.gossipStats.invalid >= 5)
+    expect(a.node.store.counts().records).toBe(1)
+    expect(a.node.store.publisherHead(mallory.did)).toBeUndefined()
+    expect(a.node.store.versions('io.ggen.owned')[0]?.owner).toBe(a.node.key.did)
+    const forgerId = forger.peerId.toString()
+    await waitFor('the forger to be graylisted', () => {
+      return a.net.libp2p.services.pubsub.getScore(forgerId) < SCORE_THRESHOLDS.graylistThreshold
+    })
+  }, 60_000)
+})
+
+describe('peer identity', () => {
+  it('keeps its PeerId across a restart', async () => {
+    const first = await startPeer(root.dir, { content: false })
+    const id = first.net.libp2p.peerId.toString()
+    expect(id).toBe(first.node.peerId)
+    await first.stop()
+    const again = await peer({ home: first.home })
+    expect(again.net.libp2p.peerId.toString()).toBe(id)
+    expect(again.addr).toContain(`/p2p/${id}`)
+  }, 30_000)
+})
