@@ -13,12 +13,15 @@ import { CarReadError, type CarSection } from './car-read.js'
 import { checkDag, type DagBlocks, isContentCodec, type LinkReader } from './dag.js'
 import { BundleError } from './errors.js'
 import { type BundlePackage, blockProblem } from './format.js'
-import { openBundle, readIndex } from './read-index.js'
+import { type BundleIndex, openBundle, readIndex } from './read-index.js'
 import { type RecordOutcome, Report } from './report.js'
 import type { BundleProgressEvent, ImportReport } from './types.js'
 
 /** Records ingested per batch (one SQLite commit each). */
 const RECORD_BATCH = 256
+
+/** Content blocks being written at once. */
+const PARALLEL_WRITES = 8
 
 /** What an import writes to. */
 export interface ImportTarget {
@@ -46,131 +49,189 @@ export async function readBundle(
   target: ImportTarget,
   options: ReadBundleOptions = {},
 ): Promise<ImportReport> {
-  const { signal, onProgress } = options
   const reader = await openBundle(file, source)
-  const { root, records, packages } = await readIndex(file, reader)
-  if (root.network !== target.network) {
+  const index = await readIndex(file, reader)
+  if (index.root.network !== target.network) {
     throw new BundleError(
       'ERR_BUNDLE_NETWORK',
       file,
-      `this bundle is for network "${root.network}", this node is on "${target.network}"; nothing was imported`,
-      { network: root.network },
+      `this bundle is for network "${index.root.network}", this node is on "${target.network}"; nothing was imported`,
+      { network: index.root.network },
     )
   }
-
-  const report = new Report(file, root)
-  const seenRecords = new Set<string>()
-  const expected = new Set<string>()
-  let batch: CarSection[] = []
-  let contentStarted = false
-  let blocksRead = 1 + root.recordLists.length + root.packageLists.length
+  const run = new BundleImport(target, index, new Report(file, index.root))
+  let blocks = 1 + index.root.recordLists.length + index.root.packageLists.length
   let reported = 0
-
-  const flush = (): void => {
-    if (batch.length === 0) return
-    const outcomes = target.ingest(batch)
-    for (const [i, outcome] of outcomes.entries()) report.record(batch[i]!.cid, outcome)
-    batch = []
+  const progress = (totalBytes: number): void =>
+    options.onProgress?.({ type: 'bundle:read', blocks, bytes: reader.position, totalBytes })
+  try {
+    for (;;) {
+      options.signal?.throwIfAborted()
+      run.throwIfWriteFailed()
+      let section: CarSection | undefined
+      try {
+        section = await reader.next()
+      } catch (err) {
+        if (!(err instanceof CarReadError)) throw err
+        run.report.problem({
+          kind: err.kind === 'truncated' ? 'file-truncated' : 'file-malformed',
+          reason: `${err.message}; reading stopped there, what came before was kept`,
+        })
+        break
+      }
+      if (section === undefined) break
+      blocks++
+      if (reader.position - reported >= 1024 * 1024) {
+        reported = reader.position
+        progress(options.totalBytes ?? 0)
+      }
+      await run.accept(section)
+    }
+  } finally {
+    // Nothing may still be writing once the import has returned or thrown.
+    await run.drain()
   }
-  const startContent = (): void => {
-    if (contentStarted) return
-    contentStarted = true
-    flush()
-    for (const pkg of packages) {
-      if (target.isSigned(pkg)) expected.add(pkg.cid.toString())
-      else report.unsigned(pkg)
-    }
-  }
+  run.throwIfWriteFailed()
+  run.finishRecords()
+  progress(reader.position)
+  run.report.bytes = reader.position
+  await checkPackages(index.packages, target, run.report, options)
+  return run.report.done()
+}
 
-  for (;;) {
-    signal?.throwIfAborted()
-    let section: CarSection | undefined
-    try {
-      section = await reader.next()
-    } catch (err) {
-      if (!(err instanceof CarReadError)) throw err
-      const kind = err.kind === 'truncated' ? 'file-truncated' : 'file-malformed'
-      report.problem({ kind, reason: `${err.message}; reading stopped there, what came before was kept` })
-      break
-    }
-    if (section === undefined) break
-    blocksRead++
-    if (onProgress !== undefined && reader.position - reported >= 1024 * 1024) {
-      reported = reader.position
-      onProgress({
-        type: 'bundle:read',
-        blocks: blocksRead,
-        bytes: reader.position,
-        totalBytes: options.totalBytes ?? 0,
-      })
-    }
+/** The state of one import between the index and the end of the file. */
+class BundleImport {
+  private readonly seenRecords = new Set<string>()
+  /** Content blocks a listed, signed package reaches through blocks accepted so far. */
+  private readonly expected = new Set<string>()
+  private readonly writing = new Map<string, Promise<void>>()
+  private batch: CarSection[] = []
+  private contentStarted = false
+  private writeError: unknown
+
+  constructor(
+    private readonly target: ImportTarget,
+    private readonly index: BundleIndex,
+    readonly report: Report,
+  ) {}
+
+  /** Takes one section of the file: a record, a content block, or something refused. */
+  async accept(section: CarSection): Promise<void> {
     const { cid, bytes } = section
     const key = cid.toString()
-    const isRecord = records.has(key)
+    const isRecord = this.index.records.has(key)
     const bad = blockProblem(cid, bytes)
     if (bad !== undefined) {
-      report.problem({ kind: 'block-invalid', cid: key, reason: `block ${key} ${bad}; it was not stored` })
-      if (isRecord && !seenRecords.has(key)) {
-        seenRecords.add(key)
-        report.records.rejected++
+      this.report.problem({
+        kind: 'block-invalid',
+        cid: key,
+        reason: `block ${key} ${bad}; it was not stored`,
+      })
+      if (isRecord && !this.seenRecords.has(key)) {
+        this.seenRecords.add(key)
+        this.report.records.rejected++
       }
-      continue
+      return
     }
     if (isRecord) {
-      if (seenRecords.has(key)) continue
-      seenRecords.add(key)
-      batch.push(section)
-      if (batch.length >= RECORD_BATCH) flush()
-      continue
+      if (this.seenRecords.has(key)) return
+      this.seenRecords.add(key)
+      this.batch.push(section)
+      if (this.batch.length >= RECORD_BATCH) this.flush()
+      return
     }
-    startContent()
-    if (!expected.has(key) || !isContentCodec(cid.code)) {
-      report.problem({
+    this.startContent()
+    if (!this.expected.has(key) || !isContentCodec(cid.code)) {
+      this.report.problem({
         kind: 'block-unexpected',
         cid: key,
         reason: `block ${key} is neither a listed record nor part of a listed package's content (after its parent); it was not stored`,
       })
-      continue
+      return
     }
     let children: CID[]
     try {
-      children = await target.links(cid, bytes)
+      children = await this.target.links(cid, bytes)
     } catch (err) {
-      report.problem({
+      this.report.problem({
         kind: 'block-invalid',
         cid: key,
         reason: `block ${key} does not decode (${(err as Error).message}); it was not stored`,
       })
-      continue
+      return
     }
-    if (await target.blocks.has(cid)) report.blocks++
-    else {
-      await target.blocks.put(cid, bytes)
-      report.blocks++
-      report.blocksAdded++
-    }
-    for (const child of children) expected.add(child.toString())
+    for (const child of children) this.expected.add(child.toString())
+    this.report.blocks++
+    if (!this.writing.has(key)) await this.write(key, cid, bytes)
   }
-  startContent()
-  onProgress?.({
-    type: 'bundle:read',
-    blocks: blocksRead,
-    bytes: reader.position,
-    totalBytes: reader.position,
-  })
-  report.bytes = reader.position
 
-  for (const [key, cid] of records) {
-    if (!seenRecords.has(key)) {
-      report.problem({
+  /** Ingests what is still batched, decides which packages are signed, names records never seen. */
+  finishRecords(): void {
+    this.startContent()
+    for (const [key, cid] of this.index.records) {
+      if (this.seenRecords.has(key)) continue
+      this.report.problem({
         kind: 'record-missing',
         cid: cid.toString(),
         reason: `record ${key} is listed in the bundle's index but not in the file`,
       })
     }
   }
-  await checkPackages(packages, target, report, options)
-  return report.done()
+
+  /** Waits for the writes in flight. */
+  async drain(): Promise<void> {
+    await Promise.all(this.writing.values())
+  }
+
+  /** Rethrows the first failed write (a full disk): the import cannot go on. */
+  throwIfWriteFailed(): void {
+    if (this.writeError !== undefined) throw this.writeError
+  }
+
+  /**
+   * Stores a block, overlapping with reading and hashing the next ones, a few at a time.
+   * The promise kept never rejects (the failure is kept for throwIfWriteFailed), so none
+   * is left unhandled when the import stops early.
+   */
+  private async write(key: string, cid: CID, bytes: Uint8Array): Promise<void> {
+    const write = storeBlock(this.target, cid, bytes)
+      .then(
+        (added) => {
+          if (added) this.report.blocksAdded++
+        },
+        (err: unknown) => {
+          this.writeError ??= err
+        },
+      )
+      .finally(() => this.writing.delete(key))
+    this.writing.set(key, write)
+    if (this.writing.size >= PARALLEL_WRITES) await Promise.race(this.writing.values())
+  }
+
+  private flush(): void {
+    if (this.batch.length === 0) return
+    const outcomes = this.target.ingest(this.batch)
+    for (const [i, outcome] of outcomes.entries()) this.report.record(this.batch[i]!.cid, outcome)
+    this.batch = []
+  }
+
+  /** Records come first: once content starts they are all in, and say which packages are signed. */
+  private startContent(): void {
+    if (this.contentStarted) return
+    this.contentStarted = true
+    this.flush()
+    for (const pkg of this.index.packages) {
+      if (this.target.isSigned(pkg)) this.expected.add(pkg.cid.toString())
+      else this.report.unsigned(pkg)
+    }
+  }
+}
+
+/** Stores one verified block unless the store has it; true when it was new. */
+async function storeBlock(target: ImportTarget, cid: CID, bytes: Uint8Array): Promise<boolean> {
+  if (await target.blocks.has(cid)) return false
+  await target.blocks.put(cid, bytes)
+  return true
 }
 
 /** Walks each listed, signed package in the store: complete, or named with a missing block. */
@@ -182,7 +243,9 @@ async function checkPackages(
 ): Promise<void> {
   const results = new Map<string, CID[]>()
   for (const [i, pkg] of packages.entries()) {
-    options.onProgress?.({ type: 'bundle:check', packages: i, totalPackages: packages.length })
+    // Every 32 packages: one notification per package would flood a client of a big import.
+    if (i % 32 === 0)
+      options.onProgress?.({ type: 'bundle:check', packages: i, totalPackages: packages.length })
     if (report.isUnsigned(pkg)) {
       report.packages.incomplete++
       continue
