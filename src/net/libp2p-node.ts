@@ -48,6 +48,8 @@ export interface NetNodeInit {
   /** The contents of a pre-shared key file (`/key/swarm/psk/1.0.0/`): a private mesh. */
   psk?: Uint8Array
   limits: NetLimits
+  /** Transports in place of TCP (the simulator's in-memory links). @default [tcp()] */
+  transports?: Libp2pOptions['transports']
 }
 
 /** Builds and starts a libp2p node. */
@@ -61,7 +63,7 @@ export async function createNetNode(init: NetNodeInit): Promise<NetNode> {
   const node = await createLibp2p({
     privateKey: init.privateKey,
     addresses: { listen: init.listen },
-    transports: [tcp()],
+    transports: init.transports ?? [tcp()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     ...(init.psk === undefined ? {} : { connectionProtector: preSharedKey({ psk: init.psk }) }),

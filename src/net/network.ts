@@ -15,7 +15,7 @@ import type { PeerInfo, WatchEvent } from '../node/api.js'
 import type { BatchItemResult, IngestOptions, IngestResult, RecordSource } from '../node/ingest.js'
 import { type AttachedBitswap, attachBitswap } from './bitswap.js'
 import { type GossipDecision, validateGossip } from './gossip-validator.js'
-import { createNetNode, type NetNode } from './libp2p-node.js'
+import { createNetNode, type NetNode, type NetNodeInit } from './libp2p-node.js'
 import { DEFAULT_NET_LIMITS, type NetLimits, RateLimiter } from './limits.js'
 import { recordsTopic, syncProtocol } from './names.js'
 import { loadOrCreatePeerKey } from './peer-identity.js'
@@ -42,6 +42,8 @@ export interface NetworkInit {
   onTopicPeer?(): void
   /** Told about rejected gossip, failed catch-up and the like. */
   onWarning?(message: string, details: Record<string, unknown>): void
+  /** Transports in place of TCP: the simulator's in-memory links (sim/transport.ts). */
+  transports?: NetNodeInit['transports']
 }
 
 /** A running network; see the module comment. */
@@ -90,6 +92,7 @@ export class Network {
       mdns: config.mdns,
       ...(config.psk === undefined ? {} : { psk: await readFile(config.psk) }),
       limits,
+      ...(init.transports === undefined ? {} : { transports: init.transports }),
     })
     const net = new Network(libp2p, host, init)
     try {
