@@ -1,0 +1,12 @@
+/** The named scenarios of `npm run sim -- <scenario>`. */
+import type { Report } from '../report.js'
+import type { ScenarioParams } from './common.js'
+import { propagation } from './propagation.js'
+
+/** A scenario: runs on a fresh cluster and returns its report (problems included). */
+export type Scenario = (params: ScenarioParams) => Promise<Report>
+
+/** Every scenario by name. */
+export const SCENARIOS: Record<string, Scenario> = {
+  propagation,
+}
