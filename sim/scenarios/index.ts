@@ -1,5 +1,6 @@
 /** The named scenarios of `npm run sim -- <scenario>`. */
 import type { Report } from '../report.js'
+import { churn } from './churn.js'
 import type { ScenarioParams } from './common.js'
 import { lateJoiner } from './late-joiner.js'
 import { partitionHeal } from './partition.js'
@@ -13,4 +14,5 @@ export const SCENARIOS: Record<string, Scenario> = {
   propagation,
   'late-joiner': lateJoiner,
   partition: partitionHeal,
+  churn,
 }

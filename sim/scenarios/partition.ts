@@ -4,7 +4,6 @@
  * node, and nothing else. Figures: convergence time after heal, lost and unexpected records.
  */
 import type { SimNode } from '../cluster.js'
-import { waitFor } from '../cluster.js'
 import { type Report, round } from '../report.js'
 import { parameters, type ScenarioParams, startCluster, trafficFigures } from './common.js'
 

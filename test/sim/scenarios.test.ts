@@ -3,6 +3,7 @@
  * the figures they report agree with what the nodes hold.
  */
 import { describe, expect, it } from 'vitest'
+import { churn } from '../../sim/scenarios/churn.js'
 import { DEFAULT_PARAMS } from '../../sim/scenarios/common.js'
 import { lateJoiner } from '../../sim/scenarios/late-joiner.js'
 import { partitionHeal } from '../../sim/scenarios/partition.js'
@@ -44,5 +45,14 @@ describe('partition and heal', () => {
       lost: 0,
       unexpected: 0,
     })
+  })
+})
+
+describe('churn', () => {
+  it('8 nodes crashing and restarting during 40 publishes all end with every record', async () => {
+    const report = await churn({ ...DEFAULT_PARAMS, nodes: 8, seed: 13, topology: 'regular:4', records: 40 })
+    expect(report.problems).toEqual([])
+    expect(report.figures).toMatchObject({ acknowledged: 40, lost: 0, unexpected: 0 })
+    expect(report.figures.crashes).toBeGreaterThan(0)
   })
 })
