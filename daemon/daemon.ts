@@ -138,9 +138,8 @@ export class Daemon {
       //    and Bitswap, after the stores it serves and before the announcer, to which it is
       //    the AnnounceTarget. Loaded here, not at import: the CLI never needs libp2p.
       const { Network } = await import('../src/net/network.js')
-      const { parseNetLimits } = await import('../src/net/limits.js')
       this.#network = await Network.start(this.#node, {
-        limits: parseNetLimits((config as { net?: unknown }).net),
+        limits: config.net,
         onTopicPeer: () => void this.#announcer?.wake(),
         onWarning: (message, details) => log.warn(details, message),
       })

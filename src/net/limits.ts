@@ -6,7 +6,8 @@
 import { z } from 'zod'
 import { MAX_RECORD_BYTES } from '../domain/records.js'
 
-const limitsSchema = z
+/** The `[net]` table of config.toml. */
+export const netLimitsSchema = z
   .object({
     /** Open connections the node keeps at most. @default 100 */
     max_connections: z.number().int().positive().default(100),
@@ -36,18 +37,10 @@ const limitsSchema = z
   .strict()
 
 /** The network limits. */
-export type NetLimits = z.infer<typeof limitsSchema>
+export type NetLimits = z.infer<typeof netLimitsSchema>
 
 /** The default limits. */
-export const DEFAULT_NET_LIMITS: NetLimits = limitsSchema.parse({})
-
-/** Reads the `[net]` table of a config (undefined: all defaults); throws on a bad value. */
-export function parseNetLimits(raw: unknown): NetLimits {
-  const parsed = limitsSchema.safeParse(raw ?? {})
-  if (parsed.success) return parsed.data
-  const problems = parsed.error.issues.map((i) => `net.${i.path.join('.')}: ${i.message}`)
-  throw new TypeError(`invalid [net] settings: ${problems.join('; ')}`)
-}
+export const DEFAULT_NET_LIMITS: NetLimits = netLimitsSchema.parse({})
 
 /**
  * A token bucket per key: `take(key)` is true while the key has tokens. Keys idle long

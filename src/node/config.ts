@@ -10,6 +10,7 @@ import { parse, TomlError } from 'smol-toml'
 import { z } from 'zod'
 import { GgenError, TomlSyntaxError, UsageError } from '../domain/errors.js'
 import { DEFAULT_NETWORK } from '../domain/types.js'
+import { netLimitsSchema } from '../net/limits.js'
 
 /** Default cap on a package's total file size (64 MiB). */
 export const DEFAULT_MAX_PACKAGE_BYTES = 64 * 1024 * 1024
@@ -75,6 +76,8 @@ const configSchema = z
       .default(10 * GIB),
     /** Limits of the daemon's IPC socket. */
     ipc: ipcSchema.prefault({}),
+    /** Network limits: connections, streams, gossip size and rate, catch-up bounds. */
+    net: netLimitsSchema.prefault({}),
   })
   .loose()
 
@@ -186,12 +189,19 @@ export function effectiveConfig(
   const config: NodeConfig = parsed.data
   const known = new Set(Object.keys(configSchema.shape))
   const sources: Record<string, ConfigSource> = {}
+  const tables = { ipc: ipcSchema, net: netLimitsSchema }
   for (const key of known) {
-    if (key === 'ipc') continue
+    if (key in tables) continue
     sources[key] = key in raw ? 'file' : 'default'
   }
-  const rawIpc = (typeof raw.ipc === 'object' && raw.ipc !== null ? raw.ipc : {}) as Record<string, unknown>
-  for (const key of Object.keys(ipcSchema.shape)) sources[`ipc.${key}`] = key in rawIpc ? 'file' : 'default'
+  for (const [table, schema] of Object.entries(tables)) {
+    const rawTable = (typeof raw[table] === 'object' && raw[table] !== null ? raw[table] : {}) as Record<
+      string,
+      unknown
+    >
+    for (const key of Object.keys(schema.shape))
+      sources[`${table}.${key}`] = key in rawTable ? 'file' : 'default'
+  }
   if (config.psk !== undefined && base) config.psk = resolve(base.home, config.psk)
 
   const set = (key: Key, value: unknown, source: ConfigSource) => {

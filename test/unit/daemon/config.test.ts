@@ -34,9 +34,22 @@ describe('effectiveConfig', () => {
         request_timeout_ms: 30_000,
         long_request_timeout_ms: 600_000,
       },
+      net: {
+        max_connections: 100,
+        max_inbound_streams: 4,
+        max_message_bytes: 65_536,
+        messages_per_second: 50,
+        message_burst: 500,
+        sync_records_per_response: 500,
+        sync_bytes_per_response: 4 * 1024 * 1024,
+        sync_timeout_ms: 30_000,
+        sync_requests_per_minute: 120,
+        sync_interval_ms: 60_000,
+      },
     })
     expect(new Set(Object.values(sources))).toEqual(new Set(['default']))
     expect(Object.keys(sources)).toContain('ipc.max_request_bytes')
+    expect(Object.keys(sources)).toContain('net.max_connections')
     expect(unknownKeys).toEqual([])
   })
 
@@ -46,6 +59,7 @@ describe('effectiveConfig', () => {
       listen: ['/ip4/127.0.0.1/tcp/4001'],
       mdns: false,
       ipc: { max_concurrent_requests: 4 },
+      net: { max_connections: 12 },
     }
     const env = {
       GGEN_MARKET_NETWORK: 'env-net',
@@ -63,6 +77,7 @@ describe('effectiveConfig', () => {
     expect(config.log_level).toBe('debug')
     expect(config.bootstrap).toEqual(['/dns4/a.example/tcp/1'])
     expect(config.ipc.max_concurrent_requests).toBe(4)
+    expect(config.net.max_connections).toBe(12)
     expect(sources).toMatchObject({
       network: 'flag',
       listen: 'env',
@@ -71,6 +86,8 @@ describe('effectiveConfig', () => {
       bootstrap: 'flag',
       'ipc.max_concurrent_requests': 'file',
       'ipc.max_request_bytes': 'default',
+      'net.max_connections': 'file',
+      'net.sync_interval_ms': 'default',
       seed: 'default',
     })
   })
