@@ -68,6 +68,12 @@ export async function startProgress(
         return
       case 'extract:file':
         return
+      case 'fetch:block':
+        start(1, { package: '', blocks: 0, size: formatBytes(0) })
+        bar.update({ package: `${event.id} (fetching)`, blocks: event.fetched + event.present })
+        return
+      case 'fetch:done':
+        return
       case 'bundle:write':
         start(event.totalBlocks, { size: formatBytes(0) })
         bar.setTotal(Math.max(event.totalBlocks, event.blocks))

@@ -33,6 +33,8 @@ export const netLimitsSchema = z
     sync_requests_per_minute: z.number().int().positive().default(120),
     /** How often the node reconciles with each connected peer, in ms. @default 60000 */
     sync_interval_ms: z.number().int().positive().default(60_000),
+    /** An install fails when no block of a package arrived for this long, in ms. @default 30000 */
+    fetch_timeout_ms: z.number().int().positive().default(30_000),
   })
   .strict()
 

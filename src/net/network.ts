@@ -13,7 +13,9 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { GgenError } from '../domain/errors.js'
 import type { PeerInfo, WatchEvent } from '../node/api.js'
 import type { BatchItemResult, IngestOptions, IngestResult, RecordSource } from '../node/ingest.js'
+import type { ContentFetcher } from '../node/install.js'
 import { type AttachedBitswap, attachBitswap } from './bitswap.js'
+import { type FetchOptions, type FetchSummary, type FetchTarget, fetchContent } from './fetch-content.js'
 import { type GossipDecision, validateGossip } from './gossip-validator.js'
 import { createNetNode, type NetNode, type NetNodeInit } from './libp2p-node.js'
 import { DEFAULT_NET_LIMITS, type NetLimits, RateLimiter } from './limits.js'
@@ -30,6 +32,8 @@ export interface NetworkHost {
   ingestMany(items: readonly { bytes: Uint8Array }[], source?: RecordSource): BatchItemResult[]
   events: Pick<EventEmitter<{ event: [WatchEvent] }>, 'emit'>
   content(): Promise<{ helia: Helia }>
+  /** Lets install fetch a package's blocks through the network first (LocalNode). */
+  setContentFetcher?(fetcher: ContentFetcher | undefined): void
 }
 
 /** Network options. */
@@ -151,7 +155,29 @@ export class Network {
     }, this.#limits.sync_interval_ms)
     this.#timer.unref()
     // 3. Content: Bitswap over the content store, so installs fetch and this node serves.
-    if (content) this.#bitswap = await attachBitswap((await this.#host.content()).helia, libp2p)
+    if (content) {
+      const helia = (await this.#host.content()).helia
+      this.#bitswap = await attachBitswap(helia, libp2p)
+      this.#host.setContentFetcher?.((target, options) => this.fetchContent(target, options))
+    }
+  }
+
+  /**
+   * Makes every block of a package local, fetching the missing ones by Bitswap from
+   * connected peers; fails with ERR_CONTENT_UNAVAILABLE after `fetch_timeout_ms` without a block.
+   */
+  async fetchContent(target: FetchTarget, options: FetchOptions = {}): Promise<FetchSummary> {
+    const helia = (await this.#host.content()).helia
+    return fetchContent(
+      {
+        blockstore: helia.blockstore,
+        getCodec: helia.getCodec,
+        peers: () => this.libp2p.getPeers().map((p) => p.toString()),
+        timeoutMs: this.#limits.fetch_timeout_ms,
+      },
+      target,
+      options,
+    )
   }
 
   readonly #onConnect = (evt: CustomEvent<PeerId>): void => {
@@ -253,6 +279,7 @@ export class Network {
     this.libp2p.removeEventListener('peer:connect', this.#onConnect)
     this.libp2p.removeEventListener('peer:disconnect', this.#onDisconnect)
     this.libp2p.services.pubsub.removeEventListener('subscription-change', this.#onSubscriptionChange)
+    if (this.#bitswap !== undefined) this.#host.setContentFetcher?.(undefined)
     await this.#bitswap?.detach()
     this.#bitswap = undefined
     await this.#catchUp?.stop().catch(() => {})

@@ -6,6 +6,7 @@
  */
 import type { BundleProgressEvent, ExportSummary, ImportReport } from '../bundle/types.js'
 import type { ExtractProgressEvent, PackProgressEvent } from '../content/index.js'
+import type { FetchProgressEvent } from '../net/fetch-content.js'
 import type { SearchHit as IndexHit, SearchOptions, SearchResponse } from '../search/index.js'
 
 /** Progress of a long operation, namespaced like Helia's events. */
@@ -14,6 +15,7 @@ export type ProgressEvent =
   | ExtractProgressEvent
   | { type: 'install:package'; id: string; version: string; index: number; total: number }
   | BundleProgressEvent
+  | FetchProgressEvent
 
 /** Options every long operation takes. */
 export interface OperationOptions {

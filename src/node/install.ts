@@ -18,10 +18,18 @@ import type { Store } from '../store/index.js'
 import type { InstalledPackage, InstallRequest, InstallResult, OperationOptions } from './api.js'
 import { parseSpec } from './spec.js'
 
+/** Makes every block of a package local before it is extracted (the network, when running). */
+export type ContentFetcher = (
+  target: { id: string; version: string; cid: CID },
+  options: OperationOptions,
+) => Promise<unknown>
+
 /** What install needs from the node. */
 export interface InstallContext {
   store: Store
   content: ContentStore
+  /** Without one, missing blocks are read through the content store as they are met. */
+  fetch?: ContentFetcher | undefined
 }
 
 /** The directory a package is installed into. */
@@ -53,7 +61,9 @@ export async function installPackages(
         index,
         total: chosen.length,
       })
-      await extractPackage(ctx.content, CID.parse(entry.cid), join(staging, entry.id), options)
+      const cid = CID.parse(entry.cid)
+      await ctx.fetch?.({ id: entry.id, version: entry.version, cid }, options)
+      await extractPackage(ctx.content, cid, join(staging, entry.id), options)
     }
     const packagesDir = join(request.dir, '.ggen', 'packages')
     await mkdir(packagesDir, { recursive: true })

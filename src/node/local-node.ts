@@ -48,6 +48,7 @@ import {
   ingestRecords,
   type RecordSource,
 } from './ingest.js'
+import type { ContentFetcher } from './install.js'
 import { nextLogPosition } from './log-position.js'
 import { parseExactSpec } from './spec.js'
 
@@ -83,6 +84,7 @@ function toTrustEntry(t: { key: string; addedAt: number; note?: string }): Trust
 export class LocalNode implements NodeHandle {
   private closed = false
   private contentStore: Promise<ContentStore> | undefined
+  private contentFetcher: ContentFetcher | undefined
   readonly ingestContext: IngestContext
   /** Emits `event` with a WatchEvent for every stored record (and, with a network, peer change). */
   readonly events = new EventEmitter<{ event: [WatchEvent] }>()
@@ -131,6 +133,11 @@ export class LocalNode implements NodeHandle {
       m.openContentStore(this.layout.contentDir),
     )
     return this.contentStore
+  }
+
+  /** Sets (or, with undefined, clears) what fetches a package's blocks before install: the network. */
+  setContentFetcher(fetcher: ContentFetcher | undefined): void {
+    this.contentFetcher = fetcher
   }
 
   /** Ingests a record from outside (network, bundle); see ingest.ts. */
@@ -190,7 +197,11 @@ export class LocalNode implements NodeHandle {
 
   async install(request: InstallRequest, options?: OperationOptions): Promise<InstallResult> {
     const { installPackages } = await import('./install.js')
-    return installPackages({ store: this.store, content: await this.content() }, request, options)
+    return installPackages(
+      { store: this.store, content: await this.content(), fetch: this.contentFetcher },
+      request,
+      options,
+    )
   }
 
   async yank(spec: string, reason: string): Promise<YankResult> {

@@ -6,7 +6,8 @@ import { createHash } from 'node:crypto'
 import { readdir, readFile } from 'node:fs/promises'
 import { join, relative } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { startPeer, type TestPeer, tempRoot, waitFor } from './helpers.js'
+import type { ProgressEvent } from '../../../src/node/api.js'
+import { publishRecord, startPeer, type TestPeer, tempRoot, waitFor } from './helpers.js'
 
 const EXAMPLES = join(import.meta.dirname, '..', '..', '..', 'examples')
 
@@ -51,5 +52,57 @@ describe('content over Bitswap', () => {
     const installed = await tree(result.installed[0]!.path)
     const original = await tree(join(EXAMPLES, 'macros-std'))
     expect(installed).toEqual(original)
+  }, 60_000)
+
+  it('fetches only the blocks a node lacks: an install after some blocks were deleted resumes', async () => {
+    const a = await startPeer(root.dir)
+    peers.push(a)
+    const c = await startPeer(root.dir, { bootstrap: [a.addr] })
+    peers.push(c)
+    const published = await a.node.publish(join(EXAMPLES, 'macros-std'))
+    await waitFor('C to hold the record', () => c.node.store.versions(published.id).length === 1)
+
+    const first: ProgressEvent[] = []
+    await c.node.install(
+      { specs: [published.id], dir: join(root.dir, 'one') },
+      { onProgress: (e) => first.push(e) },
+    )
+    const blocks = first.flatMap((e) => (e.type === 'fetch:block' ? [e.cid] : []))
+    expect(blocks.length).toBeGreaterThan(2)
+    expect(first.find((e) => e.type === 'fetch:done')).toMatchObject({ fetched: blocks.length, present: 0 })
+
+    const content = await c.node.content()
+    const { CID } = await import('multiformats/cid')
+    const deleted = blocks.slice(-2)
+    for (const cid of deleted) await content.evict(CID.parse(cid))
+    const second: ProgressEvent[] = []
+    const dir = join(root.dir, 'two')
+    const result = await c.node.install({ specs: [published.id], dir }, { onProgress: (e) => second.push(e) })
+    expect(second.find((e) => e.type === 'fetch:done')).toMatchObject({
+      fetched: deleted.length,
+      present: blocks.length - deleted.length,
+    })
+    expect(await tree(result.installed[0]!.path)).toEqual(await tree(join(EXAMPLES, 'macros-std')))
+  }, 60_000)
+
+  it('fails within the timeout, naming the package and the peers asked, when no peer holds the content', async () => {
+    const a = await startPeer(root.dir)
+    peers.push(a)
+    const c = await startPeer(root.dir, { bootstrap: [a.addr], limits: { fetch_timeout_ms: 1_500 } })
+    peers.push(c)
+    // A signs a release whose content it never stored: nobody can serve its blocks.
+    await publishRecord(a.node, 'ghost-pack', '1.0.0')
+    await waitFor('C to hold the record', () => c.node.store.versions('ghost-pack').length === 1)
+
+    const started = Date.now()
+    const failure = await c.node.install({ specs: ['ghost-pack'], dir: join(root.dir, 'project') }).then(
+      () => undefined,
+      (err: unknown) => err,
+    )
+    expect(Date.now() - started).toBeLessThan(10_000)
+    expect(failure).toMatchObject({ code: 'ERR_CONTENT_UNAVAILABLE' })
+    const message = (failure as Error).message
+    expect(message).toContain('ghost-pack@1.0.0')
+    expect(message).toContain(a.node.peerId)
   }, 60_000)
 })

@@ -45,6 +45,7 @@ describe('effectiveConfig', () => {
         sync_timeout_ms: 30_000,
         sync_requests_per_minute: 120,
         sync_interval_ms: 60_000,
+        fetch_timeout_ms: 30_000,
       },
     })
     expect(new Set(Object.values(sources))).toEqual(new Set(['default']))
