@@ -12,8 +12,11 @@
  * Wall-clock medians swing with other work on a shared machine, so the thread's CPU time
  * per batch is printed too. Target: >= 5,000 records/s.
  *
- * Measured on the shared 2-core VM (medians, records/s, wall | CPU): before this round of
- * work one by one 1,105 | -, batched 1,779 | -; see the commit log for the latest figures.
+ * Measured on the shared 2-core VM under load 5-8, the two trees alternating (records/s,
+ * thread-CPU medians): before the ingest work (f9b8839) one by one 980-1,175, batched
+ * 1,280-1,356; after it one by one 1,040-1,160, batched 1,590-1,730; already held 4,800-5,900
+ * before, 54,000-91,000 after. Wall-clock medians moved with the load by 2x and say little.
+ * Ed25519 verification alone costs 125-195 µs of CPU a record on that machine.
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
