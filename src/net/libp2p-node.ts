@@ -1,7 +1,7 @@
 /**
  * The one composition of a libp2p node for ggen-market (SPEC 2, 7): TCP, Noise, Yamux,
- * identify, ping and GossipSub with the records topic scored; mDNS on a LAN, bootstrap
- * peers on a WAN, and a pre-shared key for a private mesh. Everything marketplace-specific
+ * identify, ping, the network's DHT (dht.ts) and GossipSub with the records topic scored;
+ * mDNS on a LAN, bootstrap peers on a WAN, and a pre-shared key for a private mesh. Everything marketplace-specific
  * (validation, catch-up, content) is attached by `Network` over the node this returns.
  */
 import { hash } from 'node:crypto'
@@ -16,6 +16,7 @@ import { type Ping, ping } from '@libp2p/ping'
 import { preSharedKey } from '@libp2p/pnet'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p, type Libp2pOptions } from 'libp2p'
+import { type NetDht, networkDht } from './dht.js'
 import type { NetLimits } from './limits.js'
 import { recordsTopic } from './names.js'
 import { peerScoreParams, SCORE_THRESHOLDS } from './score-params.js'
@@ -28,6 +29,7 @@ export interface NetServices extends Record<string, unknown> {
   identify: Identify
   ping: Ping
   pubsub: ScoredGossipSub
+  dht: NetDht
 }
 
 /** A ggen-market libp2p node. */
@@ -74,6 +76,7 @@ export async function createNetNode(init: NetNodeInit): Promise<NetNode> {
     services: {
       identify: identify(),
       ping: ping(),
+      dht: networkDht(init.network),
       pubsub: gossipsub({
         allowPublishToZeroTopicPeers: true,
         ignoreDuplicatePublishError: true,

@@ -13,8 +13,10 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { GgenError } from '../domain/errors.js'
 import type { PeerInfo, WatchEvent } from '../node/api.js'
 import type { BatchItemResult, IngestOptions, IngestResult, RecordSource } from '../node/ingest.js'
-import type { ContentFetcher } from '../node/install.js'
+import type { ContentFetcher, RecordLookup } from '../node/install.js'
+import type { Store } from '../store/index.js'
 import { type AttachedBitswap, attachBitswap } from './bitswap.js'
+import { DhtCatalogue } from './dht-catalogue.js'
 import { type FetchOptions, type FetchSummary, type FetchTarget, fetchContent } from './fetch-content.js'
 import { type GossipDecision, validateGossip } from './gossip-validator.js'
 import { createNetNode, type NetNode, type NetNodeInit } from './libp2p-node.js'
@@ -30,10 +32,13 @@ export interface NetworkHost {
   layout: { peerKey: string; database: string }
   ingest(bytes: Uint8Array, options?: IngestOptions): IngestResult
   ingestMany(items: readonly { bytes: Uint8Array }[], source?: RecordSource): BatchItemResult[]
-  events: Pick<EventEmitter<{ event: [WatchEvent] }>, 'emit'>
+  events: Pick<EventEmitter<{ event: [WatchEvent] }>, 'emit' | 'on' | 'off'>
+  store: Pick<Store, 'getRecord' | 'versions' | 'latestPerPackage'>
   content(): Promise<{ helia: Helia }>
   /** Lets install fetch a package's blocks through the network first (LocalNode). */
   setContentFetcher?(fetcher: ContentFetcher | undefined): void
+  /** Lets install look up an id no peer has told this node about (LocalNode). */
+  setRecordLookup?(lookup: RecordLookup | undefined): void
 }
 
 /** Network options. */
@@ -60,6 +65,7 @@ export class Network {
   #catchUp: CatchUp | undefined
   #syncStore: SyncStore | undefined
   #bitswap: AttachedBitswap | undefined
+  #dht: DhtCatalogue | undefined
   #timer: NodeJS.Timeout | undefined
   readonly #pulls = new Map<string, Promise<PullResult | undefined>>()
   /** Counts of gossip decisions, by reason. */
@@ -160,6 +166,32 @@ export class Network {
       this.#bitswap = await attachBitswap(helia, libp2p)
       this.#host.setContentFetcher?.((target, options) => this.fetchContent(target, options))
     }
+    // 4. DHT: records entering the network here and content held here are advertised.
+    this.#dht = new DhtCatalogue(libp2p, {
+      network: this.#host.config.network,
+      ingest: (bytes, options) => this.#host.ingest(bytes, options),
+      getRecord: (cid) => this.#host.store.getRecord(cid),
+      hasBlock: async (cid) => content && (await (await this.#host.content()).helia.blockstore.has(cid)),
+      warn: this.#warn,
+    })
+    this.#host.setRecordLookup?.((id, options) => this.lookup(id, options))
+    this.#host.events.on('event', this.#onRecord)
+    if (content) for (const entry of this.#host.store.latestPerPackage()) void this.#dht.provide(entry.cid)
+  }
+
+  readonly #onRecord = (event: WatchEvent): void => {
+    if (event.type !== 'record' || this.#dht === undefined) return
+    if (event.source !== 'network') void this.#dht.putRecord(event.id, event.record)
+    if (event.kind !== 'release') return
+    const entry = this.#host.store.versions(event.id).find((v) => v.record === event.record)
+    if (entry !== undefined) void this.#dht.provide(entry.cid)
+  }
+
+  /** Looks up the latest record of `id` in the DHT and stores it; true when one was stored. */
+  async lookup(id: string, options: { signal?: AbortSignal | undefined } = {}): Promise<boolean> {
+    return (
+      (await this.#dht?.lookup(id, options.signal === undefined ? {} : { signal: options.signal })) ?? false
+    )
   }
 
   /**
@@ -168,16 +200,25 @@ export class Network {
    */
   async fetchContent(target: FetchTarget, options: FetchOptions = {}): Promise<FetchSummary> {
     const helia = (await this.#host.content()).helia
-    return fetchContent(
-      {
-        blockstore: helia.blockstore,
-        getCodec: helia.getCodec,
-        peers: () => this.libp2p.getPeers().map((p) => p.toString()),
-        timeoutMs: this.#limits.fetch_timeout_ms,
-      },
-      target,
-      options,
-    )
+    // Peers that are not connected may hold it: dial the DHT's providers while fetching.
+    const providers = new AbortController()
+    void this.#dht?.dialProviders(target.cid, providers.signal)
+    try {
+      const summary = await fetchContent(
+        {
+          blockstore: helia.blockstore,
+          getCodec: helia.getCodec,
+          peers: () => this.libp2p.getPeers().map((p) => p.toString()),
+          timeoutMs: this.#limits.fetch_timeout_ms,
+        },
+        target,
+        options,
+      )
+      void this.#dht?.provide(target.cid.toString())
+      return summary
+    } finally {
+      providers.abort()
+    }
   }
 
   readonly #onConnect = (evt: CustomEvent<PeerId>): void => {
@@ -279,6 +320,10 @@ export class Network {
     this.libp2p.removeEventListener('peer:connect', this.#onConnect)
     this.libp2p.removeEventListener('peer:disconnect', this.#onDisconnect)
     this.libp2p.services.pubsub.removeEventListener('subscription-change', this.#onSubscriptionChange)
+    this.#host.events.off('event', this.#onRecord)
+    if (this.#dht !== undefined) this.#host.setRecordLookup?.(undefined)
+    await this.#dht?.stop()
+    this.#dht = undefined
     if (this.#bitswap !== undefined) this.#host.setContentFetcher?.(undefined)
     await this.#bitswap?.detach()
     this.#bitswap = undefined

@@ -24,12 +24,17 @@ export type ContentFetcher = (
   options: OperationOptions,
 ) => Promise<unknown>
 
+/** Looks up package `id` on the network (the DHT) and stores its record; true when found. */
+export type RecordLookup = (id: string, options: { signal?: AbortSignal | undefined }) => Promise<boolean>
+
 /** What install needs from the node. */
 export interface InstallContext {
   store: Store
   content: ContentStore
   /** Without one, missing blocks are read through the content store as they are met. */
   fetch?: ContentFetcher | undefined
+  /** Asked about requested ids this node holds no record of, before resolving. */
+  lookup?: RecordLookup | undefined
 }
 
 /** The directory a package is installed into. */
@@ -44,6 +49,12 @@ export async function installPackages(
   options: OperationOptions = {},
 ): Promise<InstallResult> {
   const lock = await readLockfile(request.dir)
+  if (ctx.lookup !== undefined) {
+    for (const spec of request.specs) {
+      const { id } = parseSpec(spec)
+      if (ctx.store.versions(id).length === 0) await ctx.lookup(id, { signal: options.signal })
+    }
+  }
   const chosen =
     request.specs.length === 0
       ? pinnedReleases(ctx.store, request.dir, lock?.packs)

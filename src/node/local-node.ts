@@ -48,7 +48,7 @@ import {
   ingestRecords,
   type RecordSource,
 } from './ingest.js'
-import type { ContentFetcher } from './install.js'
+import type { ContentFetcher, RecordLookup } from './install.js'
 import { nextLogPosition } from './log-position.js'
 import { parseExactSpec } from './spec.js'
 
@@ -85,6 +85,7 @@ export class LocalNode implements NodeHandle {
   private closed = false
   private contentStore: Promise<ContentStore> | undefined
   private contentFetcher: ContentFetcher | undefined
+  private recordLookup: RecordLookup | undefined
   readonly ingestContext: IngestContext
   /** Emits `event` with a WatchEvent for every stored record (and, with a network, peer change). */
   readonly events = new EventEmitter<{ event: [WatchEvent] }>()
@@ -138,6 +139,11 @@ export class LocalNode implements NodeHandle {
   /** Sets (or, with undefined, clears) what fetches a package's blocks before install: the network. */
   setContentFetcher(fetcher: ContentFetcher | undefined): void {
     this.contentFetcher = fetcher
+  }
+
+  /** Sets (or clears) what looks up an id this node holds no record of: the network's DHT. */
+  setRecordLookup(lookup: RecordLookup | undefined): void {
+    this.recordLookup = lookup
   }
 
   /** Ingests a record from outside (network, bundle); see ingest.ts. */
@@ -198,7 +204,12 @@ export class LocalNode implements NodeHandle {
   async install(request: InstallRequest, options?: OperationOptions): Promise<InstallResult> {
     const { installPackages } = await import('./install.js')
     return installPackages(
-      { store: this.store, content: await this.content(), fetch: this.contentFetcher },
+      {
+        store: this.store,
+        content: await this.content(),
+        fetch: this.contentFetcher,
+        lookup: this.recordLookup,
+      },
       request,
       options,
     )
