@@ -23,17 +23,31 @@ import { createNetNode, type NetNode, type NetNodeInit } from './libp2p-node.js'
 import { DEFAULT_NET_LIMITS, type NetLimits, RateLimiter } from './limits.js'
 import { recordsTopic, syncProtocol } from './names.js'
 import { loadOrCreatePeerKey } from './peer-identity.js'
+import { Seeder, type SeedPolicy } from './seeder.js'
 import { CatchUp, type PullResult } from './sync-protocol.js'
 import { SyncStore } from './sync-store.js'
 
+/** The store meta key of the bytes fetched for seeding so far. */
+const SEEDED_BYTES_META = 'seeded_bytes'
+
 /** What the network needs from the node (LocalNode). */
 export interface NetworkHost {
-  config: { network: string; listen: string[]; bootstrap: string[]; mdns: boolean; psk?: string | undefined }
+  config: {
+    network: string
+    listen: string[]
+    bootstrap: string[]
+    mdns: boolean
+    psk?: string | undefined
+    /** @default "none" */
+    seed?: SeedPolicy
+    /** @default 10 GiB */
+    storage_quota_bytes?: number
+  }
   layout: { peerKey: string; database: string }
   ingest(bytes: Uint8Array, options?: IngestOptions): IngestResult
   ingestMany(items: readonly { bytes: Uint8Array }[], source?: RecordSource): BatchItemResult[]
   events: Pick<EventEmitter<{ event: [WatchEvent] }>, 'emit' | 'on' | 'off'>
-  store: Pick<Store, 'getRecord' | 'versions' | 'latestPerPackage'>
+  store: Pick<Store, 'getRecord' | 'versions' | 'latestPerPackage' | 'isTrusted' | 'getMeta' | 'setMeta'>
   content(): Promise<{ helia: Helia }>
   /** Lets install fetch a package's blocks through the network first (LocalNode). */
   setContentFetcher?(fetcher: ContentFetcher | undefined): void
@@ -66,6 +80,7 @@ export class Network {
   #syncStore: SyncStore | undefined
   #bitswap: AttachedBitswap | undefined
   #dht: DhtCatalogue | undefined
+  #seeder: Seeder | undefined
   #timer: NodeJS.Timeout | undefined
   readonly #pulls = new Map<string, Promise<PullResult | undefined>>()
   /** Counts of gossip decisions, by reason. */
@@ -175,8 +190,31 @@ export class Network {
       warn: this.#warn,
     })
     this.#host.setRecordLookup?.((id, options) => this.lookup(id, options))
+    // 5. Seeding: fetch the content of arriving releases as the policy says.
+    const policy = this.#host.config.seed ?? 'none'
+    if (content && policy !== 'none') this.#seeder = this.#startSeeder(policy)
     this.#host.events.on('event', this.#onRecord)
     if (content) for (const entry of this.#host.store.latestPerPackage()) void this.#dht.provide(entry.cid)
+  }
+
+  #startSeeder(policy: SeedPolicy): Seeder {
+    const { store } = this.#host
+    return new Seeder({
+      policy,
+      quotaBytes: this.#host.config.storage_quota_bytes ?? 10 * 1024 ** 3,
+      isTrusted: (publisher) => store.isTrusted(publisher),
+      fetch: (target, signal) => this.fetchContent(target, { signal }),
+      usedBytes: {
+        load: () => Number(store.getMeta(SEEDED_BYTES_META) ?? 0),
+        save: (bytes) => store.setMeta(SEEDED_BYTES_META, bytes),
+      },
+      warn: this.#warn,
+    })
+  }
+
+  /** What seeding did, when a seeding policy is on. */
+  get seedStats(): Seeder['stats'] | undefined {
+    return this.#seeder?.stats
   }
 
   readonly #onRecord = (event: WatchEvent): void => {
@@ -184,7 +222,9 @@ export class Network {
     if (event.source !== 'network') void this.#dht.putRecord(event.id, event.record)
     if (event.kind !== 'release') return
     const entry = this.#host.store.versions(event.id).find((v) => v.record === event.record)
-    if (entry !== undefined) void this.#dht.provide(entry.cid)
+    if (entry === undefined) return
+    void this.#dht.provide(entry.cid)
+    if (event.source !== 'local') void this.#seeder?.offer(entry)
   }
 
   /** Looks up the latest record of `id` in the DHT and stores it; true when one was stored. */
@@ -321,6 +361,8 @@ export class Network {
     this.libp2p.removeEventListener('peer:disconnect', this.#onDisconnect)
     this.libp2p.services.pubsub.removeEventListener('subscription-change', this.#onSubscriptionChange)
     this.#host.events.off('event', this.#onRecord)
+    await this.#seeder?.stop()
+    this.#seeder = undefined
     if (this.#dht !== undefined) this.#host.setRecordLookup?.(undefined)
     await this.#dht?.stop()
     this.#dht = undefined

@@ -37,6 +37,9 @@ export interface PeerOptions {
   /** Reuse an existing home (restart). */
   home?: string
   content?: boolean
+  /** The seeding policy and its quota (config.toml `seed`, `storage_quota_bytes`). */
+  seed?: 'none' | 'trusted' | 'all'
+  storageQuotaBytes?: number
 }
 
 /** A temp directory removed by `cleanup`. */
@@ -62,7 +65,19 @@ export async function startPeer(root: string, options: PeerOptions = {}): Promis
     },
     { home, cwd: root },
   )
-  const node = await LocalNode.open(home, {}, { config })
+  const node = await LocalNode.open(
+    home,
+    {},
+    {
+      config: {
+        ...config,
+        ...(options.seed === undefined ? {} : { seed: options.seed }),
+        ...(options.storageQuotaBytes === undefined
+          ? {}
+          : { storage_quota_bytes: options.storageQuotaBytes }),
+      },
+    },
+  )
   let announcer: Announcer | undefined
   const net = await Network.start(node, {
     onTopicPeer: () => void announcer?.wake(),
