@@ -1,5 +1,6 @@
 /** The named scenarios of `npm run sim -- <scenario>`. */
 import type { Report } from '../report.js'
+import { adversaries } from './adversaries.js'
 import { churn } from './churn.js'
 import type { ScenarioParams } from './common.js'
 import { lateJoiner } from './late-joiner.js'
@@ -15,4 +16,5 @@ export const SCENARIOS: Record<string, Scenario> = {
   'late-joiner': lateJoiner,
   partition: partitionHeal,
   churn,
+  adversaries,
 }
