@@ -15,7 +15,7 @@ export class SyncStore {
     [],
     { key: string; seq: number; cid: string; count: number; distinct: number; first: number }
   >
-  readonly #firstWithoutNext: Database.Statement<[string], number>
+  readonly #firstWithoutNext: Database.Statement<[{ publisher: string }], number>
   readonly #page: Database.Statement<[string, number, number], SyncRecord>
 
   constructor(file: string) {
@@ -27,9 +27,10 @@ export class SyncStore {
         GROUP BY p.key`,
     )
     this.#firstWithoutNext = this.#db
-      .prepare<[string], number>(
-        `SELECT r.seq FROM records r WHERE r.publisher = ?1 AND NOT EXISTS
-           (SELECT 1 FROM records x WHERE x.publisher = ?1 AND x.seq = r.seq + 1)
+      // A named parameter: better-sqlite3 refuses a value for `?1` ("Too many parameter values").
+      .prepare<[{ publisher: string }], number>(
+        `SELECT r.seq FROM records r WHERE r.publisher = @publisher AND NOT EXISTS
+           (SELECT 1 FROM records x WHERE x.publisher = @publisher AND x.seq = r.seq + 1)
          ORDER BY r.seq LIMIT 1`,
       )
       .pluck()
@@ -44,7 +45,8 @@ export class SyncStore {
     for (const row of this.#logs.all()) {
       let contiguous = row.seq
       if (row.first !== 1) contiguous = 0
-      else if (row.distinct !== row.seq) contiguous = this.#firstWithoutNext.get(row.key) ?? row.seq
+      else if (row.distinct !== row.seq)
+        contiguous = this.#firstWithoutNext.get({ publisher: row.key }) ?? row.seq
       out.set(row.key, { seq: row.seq, cid: row.cid, count: row.count, contiguous })
     }
     return out
