@@ -50,8 +50,10 @@ export async function startCluster(
   try {
     const rng = new Prng(params.seed ^ 0x5eed)
     const edges = buildTopology(parseTopology(params.topology), params.nodes, rng)
-    await cluster.connect(edges, 60_000)
-    await cluster.waitForMesh(60_000)
+    // Dialling hundreds of links in one process takes a while on a busy machine.
+    const timeoutMs = Math.max(60_000, params.nodes * 1000)
+    await cluster.connect(edges, timeoutMs)
+    await cluster.waitForMesh(timeoutMs)
     return { cluster, rng, edges }
   } catch (err) {
     await cluster.close()
