@@ -169,7 +169,7 @@ async function run(params: ScenarioParams, attack: boolean): Promise<RunFigures>
       await new Promise((r) => setTimeout(r, 100))
     }
     const cids = published.map((p) => p.cid)
-    const reachedAll = await waitHonest(honest, cids)
+    const reachedAll = await waitHonest(honest, [...cids, ...withheld])
     stop = true
     await steady
     const delays = published.flatMap(({ cid, at }) =>
