@@ -1,0 +1,232 @@
+/**
+ * Install over the network: a package published on A is installed on B (2 nodes over TCP on
+ * loopback), through the project's install path (the record arrives by catch-up, the blocks
+ * by Bitswap in fetch-content.ts, then extract, staging swap and ggen.lock). The baseline in
+ * the same run is a bare Helia-to-Helia Bitswap fetch of the same DAG: two plain
+ * `createHelia` nodes (TCP, Noise, Yamux, no routers or gateways) over fresh FsBlockstores,
+ * B dials A and gets every block of the DAG, 16 at a time as fetch-content does. The bare
+ * fetch writes no files, so the ratio also prices the extraction of the package to disk.
+ * Each round uses fresh receiving stores; rounds alternate which variant goes first.
+ *
+ *   npx vitest bench --run test/bench/net-install.bench.ts                    # 1,000 files, 20 MB
+ *   GGEN_BENCH_FULL=1 npx vitest bench --run test/bench/net-install.bench.ts  # 1,000 files, 100 MB
+ *
+ * Prints the medians and the throughput ratio bare time / project time (target >= 0.8).
+ */
+import { randomBytes } from 'node:crypto'
+import { createReadStream } from 'node:fs'
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { unixfs } from '@helia/unixfs'
+import { identify } from '@libp2p/identify'
+import { tcp } from '@libp2p/tcp'
+import { FsBlockstore } from 'blockstore-fs'
+import { createHelia } from 'helia'
+import { createUnsafe } from 'multiformats/block'
+import type { CID } from 'multiformats/cid'
+import { afterAll, expect, test } from 'vitest'
+import { packageImporterOptions } from '../../src/content/dag-options.js'
+import { scanPackageDir } from '../../src/content/scan.js'
+import { homeLayout } from '../../src/node/home.js'
+import { initHome } from '../../src/node/init.js'
+import { startPeer, type TestPeer, tempRoot, waitFor } from '../integration/net/helpers.js'
+
+const FULL = process.env.GGEN_BENCH_FULL === '1'
+const FILES = 1_000
+const TOTAL_BYTES = (FULL ? 100 : 20) * 1_000_000
+const ITERATIONS = FULL ? 5 : 3
+const CONCURRENCY = 16
+
+const WORDS =
+  'fn struct impl pub let mut match self use mod {{ name }} {% for %} {% endfor %} Vec Option'.split(' ')
+
+const mb = (bytes: number) => `${(bytes / 1_000_000).toFixed(1)} MB`
+
+const root = await tempRoot()
+const pkg = join(root.dir, 'pkg')
+await generatePackage(pkg, FILES, TOTAL_BYTES)
+
+/** A home whose config allows a package of this size (the default limit is 64 MiB). */
+async function bigHome(name: string): Promise<string> {
+  const home = join(root.dir, name)
+  await initHome(home)
+  const file = homeLayout(home).config
+  const text = await readFile(file, 'utf8')
+  await writeFile(file, text.replace(/^max_package_bytes = \d+$/m, `max_package_bytes = ${TOTAL_BYTES * 2}`))
+  return home
+}
+
+const a = await startPeer(root.dir, { home: await bigHome('a') })
+const published = await a.node.publish(pkg)
+
+// The bare sender: the same DAG imported with the same importer options.
+const bareA = await bareHelia(join(root.dir, 'bare-a'))
+const scan = await scanPackageDir(pkg, { maxBytes: TOTAL_BYTES * 2 })
+let bareRoot: CID | undefined
+for await (const entry of unixfs(bareA).addAll(
+  scan.files.map((f) => ({ path: f.path, content: createReadStream(f.absPath) })),
+  packageImporterOptions(),
+)) {
+  bareRoot = entry.cid
+}
+const bareAddr = bareA.libp2p.getMultiaddrs().find((ma) => ma.toString().startsWith('/ip4/127.0.0.1/tcp/'))!
+
+afterAll(async () => {
+  await bareA.stop()
+  await a.stop()
+  await root.cleanup()
+})
+
+/** A plain Helia over loopback TCP: no discovery, routers or gateways, so nothing leaves the machine. */
+async function bareHelia(dir: string) {
+  const blockstore = new FsBlockstore(join(dir, 'blocks'))
+  await blockstore.open()
+  const helia = createHelia({
+    blockstore,
+    libp2p: {
+      addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+      transports: [tcp()],
+      connectionEncrypters: [noise()],
+      streamMuxers: [yamux()],
+      peerDiscovery: [],
+      connectionGater: { denyDialMultiaddr: () => false },
+      services: { identify: identify() },
+    },
+    http: { delegatedRouters: [], recursiveGateways: [] },
+  })
+  await helia.start()
+  return helia
+}
+
+let round = 0
+
+/** Installs the package on a fresh B; returns the install time in ms. */
+async function projectInstall(): Promise<number> {
+  const b: TestPeer = await startPeer(root.dir, { home: await bigHome(`b-${round}`), bootstrap: [a.addr] })
+  try {
+    await waitFor('B to hold the record', () => b.node.store.versions(published.id).length === 1, 30_000)
+    const started = performance.now()
+    const result = await b.node.install({ specs: [published.id], dir: join(root.dir, `project-${round}`) })
+    const ms = performance.now() - started
+    expect(result.installed[0]?.cid).toBe(published.cid)
+    return ms
+  } finally {
+    await b.stop()
+    await rm(b.home, { recursive: true, force: true })
+    await rm(join(root.dir, `project-${round}`), { recursive: true, force: true })
+  }
+}
+
+/** Fetches every block of the DAG on a fresh bare Helia from bare A; returns the time in ms. */
+async function bareFetch(): Promise<number> {
+  const dir = join(root.dir, `bare-b-${round}`)
+  const b = await bareHelia(dir)
+  try {
+    await b.libp2p.dial(bareAddr)
+    const started = performance.now()
+    const blocks = await walk(b, bareRoot!)
+    const ms = performance.now() - started
+    expect(blocks).toBeGreaterThan(FILES)
+    return ms
+  } finally {
+    await b.stop()
+    await rm(dir, { recursive: true, force: true })
+  }
+}
+
+/** Gets every block reachable from `cid`, CONCURRENCY at a time; returns how many. */
+async function walk(helia: Awaited<ReturnType<typeof bareHelia>>, cid: CID): Promise<number> {
+  const queue: CID[] = [cid]
+  const seen = new Set<string>([cid.toString()])
+  const running = new Set<Promise<void>>()
+  const visit = async (at: CID) => {
+    const parts: Uint8Array[] = []
+    for await (const chunk of helia.blockstore.get(at)) parts.push(chunk)
+    const bytes = parts.length === 1 ? parts[0]! : Buffer.concat(parts)
+    const codec = await helia.getCodec(at.code)
+    for (const [, link] of createUnsafe({ bytes, cid: at, codec }).links()) {
+      if (seen.has(link.toString())) continue
+      seen.add(link.toString())
+      queue.push(link)
+    }
+  }
+  while (queue.length > 0 || running.size > 0) {
+    while (queue.length > 0 && running.size < CONCURRENCY) {
+      const task: Promise<void> = visit(queue.shift()!).finally(() => running.delete(task))
+      running.add(task)
+    }
+    await Promise.race(running)
+  }
+  return seen.size
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((x, y) => x - y)
+  const mid = sorted.length >> 1
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
+}
+
+test(`install ${mb(TOTAL_BYTES)} over Bitswap, A to B on loopback TCP`, { timeout: 1_800_000 }, async ({
+  bench,
+}) => {
+  expect(bareRoot?.toString()).toBe(published.cid)
+  const samples = { project: [] as number[], bare: [] as number[] }
+  await bench('project install on B vs bare Helia Bitswap fetch, alternating', async () => {
+    const order = round % 2 === 0 ? (['project', 'bare'] as const) : (['bare', 'project'] as const)
+    for (const variant of order) {
+      samples[variant].push(variant === 'project' ? await projectInstall() : await bareFetch())
+    }
+    round++
+  }).run({ iterations: ITERATIONS, warmupIterations: 0, time: 0 })
+  // tinybench warms up first whatever warmupIterations says: keep the measured rounds
+  expect(samples.project.length).toBeGreaterThanOrEqual(ITERATIONS)
+  samples.project.splice(0, samples.project.length - ITERATIONS)
+  samples.bare.splice(0, samples.bare.length - ITERATIONS)
+  const project = median(samples.project)
+  const bare = median(samples.bare)
+  console.log(
+    `install of ${FILES} files, ${mb(TOTAL_BYTES)} (${mb(published.size)} packed) over ${ITERATIONS} rounds: ` +
+      `project median ${project.toFixed(0)} ms (${mb((published.size / project) * 1000)}/s), ` +
+      `bare Helia median ${bare.toFixed(0)} ms (${mb((published.size / bare) * 1000)}/s); ` +
+      `throughput ratio bare/project ${(bare / project).toFixed(2)} (target >= 0.8); ` +
+      `project rounds ${samples.project.map((s) => s.toFixed(0)).join(', ')} ms; ` +
+      `bare rounds ${samples.bare.map((s) => s.toFixed(0)).join(', ')} ms`,
+  )
+})
+
+/** A package like a real one: many small text templates, a long tail of bigger files, some binaries. */
+async function generatePackage(dir: string, count: number, total: number): Promise<void> {
+  const weights = Array.from({ length: count }, () => Math.exp(gaussian() * 1.6))
+  const scale = total / weights.reduce((x, y) => x + y, 0)
+  const sizes = weights.map((w) => Math.max(1, Math.floor(w * scale)))
+  const largest = sizes.indexOf(Math.max(...sizes))
+  sizes[largest]! += total - sizes.reduce((x, y) => x + y, 0)
+  for (const [i, size] of sizes.entries()) {
+    const binary = i % 10 === 0
+    const path = join(dir, `dir-${i % 12}`, `sub-${i % 5}`, `file-${i}.${binary ? 'bin' : 'tmpl'}`)
+    await mkdir(dirname(path), { recursive: true })
+    await writeFile(path, binary ? randomBytes(size) : text(size))
+  }
+  await writeFile(
+    join(dir, 'gpack.toml'),
+    '[gpack]\nid = "io.ggen.bench.net"\nname = "Network bench"\nversion = "1.0.0"\ndescription = "Templates for the network install benchmark"\nlicense = "MIT"\n',
+  )
+}
+
+function text(size: number): Buffer {
+  const picks = randomBytes(Math.ceil(size / 4))
+  const parts: string[] = []
+  let length = 0
+  for (let i = 0; length < size; i = (i + 1) % picks.length) {
+    const word = `${WORDS[picks[i]! % WORDS.length]!}${picks[i]! % 9 === 0 ? '\n' : ' '}`
+    parts.push(word)
+    length += word.length
+  }
+  return Buffer.from(parts.join('').slice(0, size))
+}
+
+function gaussian(): number {
+  return Math.sqrt(-2 * Math.log(1 - Math.random())) * Math.cos(2 * Math.PI * Math.random())
+}
