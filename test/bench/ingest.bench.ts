@@ -21,45 +21,19 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { CID } from 'multiformats/cid'
 import { afterAll, expect, test } from 'vitest'
-import { generatePublisherKey, type PublisherKey } from '../../src/domain/keys.js'
-import { decodeRecord, signRecord } from '../../src/domain/records.js'
-import type { ReleaseBody } from '../../src/domain/types.js'
+import { decodeRecord } from '../../src/domain/records.js'
 import { initHome } from '../../src/node/init.js'
 import { LocalNode } from '../../src/node/local-node.js'
 import { openStore } from '../../src/store/index.js'
-import { syntheticReleases } from './synthetic.js'
+import { signedReleaseRecords } from './signed-records.js'
 
 const BATCH = 500
 const BATCHES = Number(process.env.GGEN_BENCH_BATCHES ?? 40)
-const CONTENT = CID.parse('bafybeid3hdtxez34fts5fhhatcsitglnq2gm3myuvyzwlktpskdwwa7mlq')
 
-/** Signed records: 100 publishers, each with its own hash-linked log. */
+/** Signed records of 100 publishers, in batches of BATCH. */
 function signedBatches(): Uint8Array[][] {
-  const keys: PublisherKey[] = Array.from({ length: 100 }, () => generatePublisherKey())
-  const heads = new Map<string, { seq: number; cid: CID }>()
-  const releases = syntheticReleases(BATCH * BATCHES, { seed: 7, sharedIdRate: 0 })
-  const all = releases.map((r, i) => {
-    const key = keys[i % keys.length]!
-    const head = heads.get(key.did)
-    const body: ReleaseBody = {
-      type: 'release',
-      network: 'ggen',
-      publisher: key.did,
-      time: Date.now(),
-      seq: (head?.seq ?? 0) + 1,
-      ...(head ? { prev: head.cid } : {}),
-      id: r.id,
-      version: r.version,
-      cid: CONTENT,
-      size: 4096,
-      manifest: { ...r.manifest, dependencies: {} },
-    }
-    const block = signRecord(body, key)
-    heads.set(key.did, { seq: body.seq, cid: block.cid })
-    return block.bytes
-  })
+  const all = signedReleaseRecords(BATCH * BATCHES, { seed: 7 })
   return Array.from({ length: BATCHES }, (_, b) => all.slice(b * BATCH, (b + 1) * BATCH))
 }
 

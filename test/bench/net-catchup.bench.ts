@@ -11,48 +11,19 @@
  * Prints the medians in records/s. Target: >= 2,000 records/s.
  */
 import { rm } from 'node:fs/promises'
-import { CID } from 'multiformats/cid'
 import { afterAll, expect, test } from 'vitest'
-import { generatePublisherKey, type PublisherKey } from '../../src/domain/keys.js'
-import { signRecord } from '../../src/domain/records.js'
-import type { ReleaseBody } from '../../src/domain/types.js'
 import { startPeer, tempRoot, waitFor } from '../integration/net/helpers.js'
-import { syntheticReleases } from './synthetic.js'
+import { signedReleaseRecords } from './signed-records.js'
 
 const RECORDS = process.env.GGEN_BENCH_FULL === '1' ? 10_000 : 2_000
 const ITERATIONS = 3
-const CONTENT = CID.parse('bafybeid3hdtxez34fts5fhhatcsitglnq2gm3myuvyzwlktpskdwwa7mlq')
 
 const root = await tempRoot()
 const a = await startPeer(root.dir)
 
-/** Signed records: 100 publishers, each with its own hash-linked log. */
-function signedRecords(network: string): Uint8Array[] {
-  const keys: PublisherKey[] = Array.from({ length: 100 }, () => generatePublisherKey())
-  const heads = new Map<string, { seq: number; cid: CID }>()
-  return syntheticReleases(RECORDS, { seed: 11, sharedIdRate: 0 }).map((r, i) => {
-    const key = keys[i % keys.length]!
-    const head = heads.get(key.did)
-    const body: ReleaseBody = {
-      type: 'release',
-      network,
-      publisher: key.did,
-      time: Date.now(),
-      seq: (head?.seq ?? 0) + 1,
-      ...(head ? { prev: head.cid } : {}),
-      id: r.id,
-      version: r.version,
-      cid: CONTENT,
-      size: 4096,
-      manifest: { ...r.manifest, dependencies: {} },
-    }
-    const block = signRecord(body, key)
-    heads.set(key.did, { seq: body.seq, cid: block.cid })
-    return block.bytes
-  })
-}
-
-const results = a.node.ingestMany(signedRecords(a.node.config.network).map((bytes) => ({ bytes })))
+const results = a.node.ingestMany(
+  signedReleaseRecords(RECORDS, { network: a.node.config.network, seed: 11 }).map((bytes) => ({ bytes })),
+)
 if (results.some((r) => !r.ok)) throw new Error('A rejected a valid record')
 
 afterAll(async () => {

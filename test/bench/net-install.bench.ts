@@ -1,22 +1,6 @@
-/**
- * Install over the network: a package published on A is installed on B (2 nodes over TCP on
- * loopback), through the project's install path (the record arrives by catch-up, the blocks
- * by Bitswap in fetch-content.ts, then extract, staging swap and ggen.lock). The baseline in
- * the same run is a bare Helia-to-Helia Bitswap fetch of the same DAG: two plain
- * `createHelia` nodes (TCP, Noise, Yamux, no routers or gateways) over fresh FsBlockstores,
- * B dials A and gets every block of the DAG, 16 at a time as fetch-content does. The bare
- * fetch writes no files, so the ratio also prices the extraction of the package to disk.
- * Each round uses fresh receiving stores; rounds alternate which variant goes first.
- *
- *   npx vitest bench --run test/bench/net-install.bench.ts                    # 1,000 files, 20 MB
- *   GGEN_BENCH_FULL=1 npx vitest bench --run test/bench/net-install.bench.ts  # 1,000 files, 100 MB
- *
- * Prints the medians and the throughput ratio bare time / project time (target >= 0.8).
- */
-import { randomBytes } from 'node:crypto'
 import { createReadStream } from 'node:fs'
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
-import { dirname, join } from 'node:path'
+import { readFile, rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { unixfs } from '@helia/unixfs'
@@ -32,6 +16,7 @@ import { scanPackageDir } from '../../src/content/scan.js'
 import { homeLayout } from '../../src/node/home.js'
 import { initHome } from '../../src/node/init.js'
 import { startPeer, type TestPeer, tempRoot, waitFor } from '../integration/net/helpers.js'
+import { generatePackage } from './package-generator.js'
 
 const FULL = process.env.GGEN_BENCH_FULL === '1'
 const FILES = 1_000
@@ -39,14 +24,16 @@ const TOTAL_BYTES = (FULL ? 100 : 20) * 1_000_000
 const ITERATIONS = FULL ? 5 : 3
 const CONCURRENCY = 16
 
-const WORDS =
-  'fn struct impl pub let mut match self use mod {{ name }} {% for %} {% endfor %} Vec Option'.split(' ')
-
 const mb = (bytes: number) => `${(bytes / 1_000_000).toFixed(1)} MB`
 
 const root = await tempRoot()
 const pkg = join(root.dir, 'pkg')
-await generatePackage(pkg, FILES, TOTAL_BYTES)
+await generatePackage(
+  pkg,
+  FILES,
+  TOTAL_BYTES,
+  '[gpack]\nid = "io.ggen.bench.net"\nname = "Network bench"\nversion = "1.0.0"\ndescription = "Templates for the network install benchmark"\nlicense = "MIT"\n',
+)
 
 /** A home whose config allows a package of this size (the default limit is 64 MiB). */
 async function bigHome(name: string): Promise<string> {
@@ -195,38 +182,3 @@ test(`install ${mb(TOTAL_BYTES)} over Bitswap, A to B on loopback TCP`, { timeou
       `bare rounds ${samples.bare.map((s) => s.toFixed(0)).join(', ')} ms`,
   )
 })
-
-/** A package like a real one: many small text templates, a long tail of bigger files, some binaries. */
-async function generatePackage(dir: string, count: number, total: number): Promise<void> {
-  const weights = Array.from({ length: count }, () => Math.exp(gaussian() * 1.6))
-  const scale = total / weights.reduce((x, y) => x + y, 0)
-  const sizes = weights.map((w) => Math.max(1, Math.floor(w * scale)))
-  const largest = sizes.indexOf(Math.max(...sizes))
-  sizes[largest]! += total - sizes.reduce((x, y) => x + y, 0)
-  for (const [i, size] of sizes.entries()) {
-    const binary = i % 10 === 0
-    const path = join(dir, `dir-${i % 12}`, `sub-${i % 5}`, `file-${i}.${binary ? 'bin' : 'tmpl'}`)
-    await mkdir(dirname(path), { recursive: true })
-    await writeFile(path, binary ? randomBytes(size) : text(size))
-  }
-  await writeFile(
-    join(dir, 'gpack.toml'),
-    '[gpack]\nid = "io.ggen.bench.net"\nname = "Network bench"\nversion = "1.0.0"\ndescription = "Templates for the network install benchmark"\nlicense = "MIT"\n',
-  )
-}
-
-function text(size: number): Buffer {
-  const picks = randomBytes(Math.ceil(size / 4))
-  const parts: string[] = []
-  let length = 0
-  for (let i = 0; length < size; i = (i + 1) % picks.length) {
-    const word = `${WORDS[picks[i]! % WORDS.length]!}${picks[i]! % 9 === 0 ? '\n' : ' '}`
-    parts.push(word)
-    length += word.length
-  }
-  return Buffer.from(parts.join('').slice(0, size))
-}
-
-function gaussian(): number {
-  return Math.sqrt(-2 * Math.log(1 - Math.random())) * Math.cos(2 * Math.PI * Math.random())
-}

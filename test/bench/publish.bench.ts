@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
+import { join } from 'node:path'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { unixfs } from '@helia/unixfs'
@@ -22,6 +22,7 @@ import { openContentStore } from '../../src/content/blockstore.js'
 import { packageImporterOptions } from '../../src/content/dag-options.js'
 import { packDirectory } from '../../src/content/pack.js'
 import { type PackFile, scanPackageDir } from '../../src/content/scan.js'
+import { generatePackage } from './package-generator.js'
 
 const FULL = process.env.GGEN_BENCH_FULL === '1'
 const FILES = 1_000
@@ -41,7 +42,7 @@ const report: string[] = []
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'ggen-bench-publish-'))
   pkg = join(work, 'pkg')
-  await generatePackage(pkg, FILES, TOTAL_BYTES)
+  await generatePackage(pkg, FILES, TOTAL_BYTES, '[gpack]\nid = "io.ggen.bench"\nversion = "1.0.0"\n')
   const scan = await scanPackageDir(pkg, { maxBytes: TOTAL_BYTES * 2 })
   expect(scan.problems).toEqual([])
   files = scan.files
@@ -193,45 +194,4 @@ function liveMemory(): number {
   gc()
   const m = process.memoryUsage()
   return m.heapUsed + m.arrayBuffers
-}
-
-/**
- * A package that looks like a real one: mostly small text templates in nested
- * directories, a tail of bigger files, and some binary assets. Sizes follow a long-tailed
- * (log-normal-ish) spread scaled to `total` bytes.
- */
-async function generatePackage(root: string, count: number, total: number): Promise<void> {
-  const weights = Array.from({ length: count }, () => Math.exp(gaussian() * 1.6))
-  const scale = total / weights.reduce((a, b) => a + b, 0)
-  const sizes = weights.map((w) => Math.max(1, Math.floor(w * scale)))
-  const largest = sizes.indexOf(Math.max(...sizes))
-  sizes[largest]! += total - sizes.reduce((a, b) => a + b, 0)
-  for (const [i, size] of sizes.entries()) {
-    const binary = i % 10 === 0
-    const path = join(root, `dir-${i % 12}`, `sub-${i % 5}`, `file-${i}.${binary ? 'bin' : 'tmpl'}`)
-    await mkdir(dirname(path), { recursive: true })
-    await writeFile(path, binary ? randomBytes(size) : text(size))
-  }
-  await writeFile(join(root, 'gpack.toml'), '[gpack]\nid = "io.ggen.bench"\nversion = "1.0.0"\n')
-}
-
-const WORDS =
-  'fn struct impl pub let mut match self use mod crate {{ name }} {{ description }} {% for %} {% endfor %} clap Subcommand Args Parser derive Debug Clone String Vec Option Result Ok Err'.split(
-    ' ',
-  )
-
-function text(size: number): Buffer {
-  const picks = randomBytes(Math.ceil(size / 4))
-  const parts: string[] = []
-  let length = 0
-  for (let i = 0; length < size; i = (i + 1) % picks.length) {
-    const word = `${WORDS[picks[i]! % WORDS.length]!}${picks[i]! % 9 === 0 ? '\n' : ' '}`
-    parts.push(word)
-    length += word.length
-  }
-  return Buffer.from(parts.join('').slice(0, size))
-}
-
-function gaussian(): number {
-  return Math.sqrt(-2 * Math.log(1 - Math.random())) * Math.cos(2 * Math.PI * Math.random())
 }
