@@ -1,17 +1,23 @@
 /**
  * The cluster harness: N real nodes (LocalNode + Network + Announcer, wired as the daemon
  * wires them) on homes in a temp directory, over the simulated fabric or loopback TCP;
- * topologies, publishing, convergence waits, crash and restart on the same home.
+ * topologies, publishing, convergence waits, crash and restart on the same home. Each node's
+ * peer key and publisher key derive from the run's seed and the node's index, so a seed
+ * names the same PeerIds and publishers on every run.
  */
+import { createHash } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { generateKeyPairFromSeed, privateKeyToProtobuf } from '@libp2p/crypto/keys'
+import { publisherKeyFromSeed, writeKeyFile } from '../src/domain/keys.js'
+import { writeSecretFile } from '../src/domain/secret-file.js'
 import { DEFAULT_NET_LIMITS, type NetLimits } from '../src/net/limits.js'
 import { recordsTopic } from '../src/net/names.js'
 import { Network } from '../src/net/network.js'
 import { Announcer } from '../src/node/announcer.js'
 import { loadConfig } from '../src/node/config.js'
-import { homeLayout } from '../src/node/home.js'
+import { createHomeDirs, homeLayout } from '../src/node/home.js'
 import { initHome } from '../src/node/init.js'
 import { LocalNode } from '../src/node/local-node.js'
 import { DEFAULT_LINK, Fabric, type LinkProfile } from './fabric.js'
@@ -30,6 +36,11 @@ export interface ClusterOptions {
   /** The default link of the fabric (memory mode). */
   link?: Partial<LinkProfile>
   limits?: Partial<NetLimits>
+  /**
+   * Which nodes run content (Helia and Bitswap over their home's blockstore, as the daemon
+   * does): only those can publish packages, install and serve them. @default none
+   */
+  content?: (index: number) => boolean
   /** Told about network warnings (rejected gossip and the like). */
   onWarning?(node: string, message: string, details: Record<string, unknown>): void
 }
@@ -44,6 +55,8 @@ export interface SimNode {
   announcer: Announcer
   addr: string
   up: boolean
+  /** True when the node runs content (ClusterOptions.content). */
+  readonly content: boolean
   /** When (performance.now()) each record CID arrived, by any source. */
   readonly arrivals: Map<string, number>
 }
@@ -106,6 +119,7 @@ export class Cluster {
     const index = this.nodes.length
     const name = `n${index}`
     const home = join(this.root, name)
+    await writeSeededKeys(home, this.options.seed, index)
     await initHome(home)
     const sim = await this.#boot(index, name, home)
     this.nodes.push(sim)
@@ -128,8 +142,9 @@ export class Cluster {
     })
     let announcer: Announcer | undefined
     const warn = this.options.onWarning
+    const content = this.options.content?.(index) ?? false
     const net = await Network.start(node, {
-      content: false,
+      content,
       limits: { ...DEFAULT_NET_LIMITS, ...this.options.limits },
       onTopicPeer: () => void announcer?.wake(),
       ...(warn ? { onWarning: (m: string, d: Record<string, unknown>) => warn(name, m, d) } : {}),
@@ -138,7 +153,7 @@ export class Cluster {
     announcer = new Announcer(node, { target: net, retryMs: 100 })
     announcer.start()
     const addr = net.addresses().find((a) => a.startsWith(listen.split('/tcp/')[0] as string)) as string
-    return { index, name, home, node, net, announcer, addr, up: true, arrivals }
+    return { index, name, home, node, net, announcer, addr, up: true, content, arrivals }
   }
 
   /** Dials every edge (a dials b) until each is a live connection, redialling failures. */
@@ -245,6 +260,23 @@ export class Cluster {
     }
     await rm(this.root, { recursive: true, force: true })
   }
+}
+
+/** 32 bytes derived from the run's seed, a node's index and what they are for. */
+export function seededBytes(seed: number, index: number, purpose: 'peer' | 'publisher'): Uint8Array {
+  return new Uint8Array(createHash('sha256').update(`ggen-sim/${purpose}/${seed}/${index}`).digest())
+}
+
+/**
+ * Writes node `index`'s seeded peer key (protobuf, as peer-identity.ts reads it) and publisher
+ * key (JWK, as keys.ts reads it) into a new home; `initHome` then fills in the rest and keeps them.
+ */
+async function writeSeededKeys(home: string, seed: number, index: number): Promise<void> {
+  const layout = homeLayout(home)
+  await createHomeDirs(layout)
+  const peerKey = await generateKeyPairFromSeed('Ed25519', seededBytes(seed, index, 'peer'))
+  await writeSecretFile(layout.peerKey, privateKeyToProtobuf(peerKey))
+  await writeKeyFile(layout.publisherKey, publisherKeyFromSeed(seededBytes(seed, index, 'publisher')))
 }
 
 async function stopNode(sim: SimNode): Promise<void> {

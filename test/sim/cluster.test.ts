@@ -31,6 +31,24 @@ describe('topologies', () => {
   })
 })
 
+describe('seeded keys', () => {
+  it("a seed names every node's PeerId and publisher key; another seed names others", async () => {
+    const identities = async (seed: number): Promise<string[][]> => {
+      const c = await Cluster.start(3, { seed })
+      try {
+        return c.nodes.map((n) => [n.node.peerId, n.node.key.did])
+      } finally {
+        await c.close()
+      }
+    }
+    const first = await identities(11)
+    expect(await identities(11)).toEqual(first)
+    expect(new Set(first.flat()).size).toBe(6)
+    const other = (await identities(12)).flat()
+    expect(other.filter((id) => first.flat().includes(id))).toEqual([])
+  })
+})
+
 describe('cluster over the simulated transport', () => {
   it('gossips a record along a lossy, jittery line of 8 nodes', async () => {
     cluster = await Cluster.start(8, {
