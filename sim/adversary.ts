@@ -3,8 +3,14 @@
  * the wrong key), replays of valid old records, oversized messages, valid spam from throwaway
  * keys and junk. They go out as raw gossipsub publishes from the adversary's libp2p node,
  * which never runs its own validator on what it publishes, so honest validators see them.
+ * A withholder runs content and publishes real packages, but its Bitswap never answers.
  */
+import { createHash } from 'node:crypto'
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
+import { dirname, join, relative } from 'node:path'
+import { isDeepStrictEqual } from 'node:util'
 import * as dagCbor from '@ipld/dag-cbor'
+import type { PeerId } from '@libp2p/interface'
 import { generatePublisherKey, type PublisherKey, sign } from '../src/domain/keys.js'
 import { signingBytes, signRecord } from '../src/domain/records.js'
 import type { ReleaseBody } from '../src/domain/types.js'
@@ -63,6 +69,202 @@ export function throwawayRelease(network: string, id: string, key: PublisherKey 
     },
   }
   return signRecord(body, key)
+}
+
+interface WantMessage {
+  wantlist?: { entries: { cid: Uint8Array; cancel?: boolean }[] }
+}
+
+/** The parts of @helia/bitswap (4.x) a withholder and its observers touch; not on its public types. */
+interface BitswapParts {
+  peerWantLists: { receiveMessage(peer: PeerId, message: WantMessage): void }
+  wantList: {
+    addEventListener(type: 'block', listener: (evt: CustomEvent<{ sender: PeerId }>) => void): void
+  }
+}
+
+/** The Bitswap that Network plugged into `sim`'s content store (bitswap.ts, attachBitswap). */
+async function bitswapOf(sim: SimNode): Promise<BitswapParts> {
+  if (!sim.content) throw new Error(`${sim.name} runs no content: start the cluster with content for it`)
+  const helia = (await sim.node.content()).helia as unknown as { blockBrokers?: unknown[] }
+  for (const broker of helia.blockBrokers ?? []) {
+    const bitswap = (broker as { bitswap?: BitswapParts }).bitswap
+    if (bitswap?.peerWantLists !== undefined) return bitswap
+  }
+  throw new Error(`${sim.name} has no Bitswap block broker`)
+}
+
+/**
+ * Turns `sim` into a withholder; the wants it was sent so far, by peer. It keeps everything a
+ * provider shows: its connections, its releases, the blocks they name (so its DHT provider
+ * records are true) and the Bitswap protocol, whose streams it accepts and reads. It only
+ * drops every want it receives, answering neither the block nor DONT_HAVE. Deleting the
+ * blocks instead would model a node that lost them, not one that withholds, and its honest
+ * DONT_HAVE would let the asker move on at once: silence is the case that costs the asker.
+ */
+export async function withhold(sim: SimNode): Promise<Map<string, number>> {
+  const bitswap = await bitswapOf(sim)
+  const asked = new Map<string, number>()
+  bitswap.peerWantLists.receiveMessage = (peer, message) => {
+    const wants = (message.wantlist?.entries ?? []).filter((e) => e.cancel !== true).length
+    if (wants > 0) asked.set(peer.toString(), (asked.get(peer.toString()) ?? 0) + wants)
+  }
+  return asked
+}
+
+/** Counts the blocks `sim`'s Bitswap receives from here on, by sender PeerId. */
+export async function blockSenders(sim: SimNode): Promise<Map<string, number>> {
+  const senders = new Map<string, number>()
+  ;(await bitswapOf(sim)).wantList.addEventListener('block', (evt) => {
+    const sender = evt.detail.sender.toString()
+    senders.set(sender, (senders.get(sender) ?? 0) + 1)
+  })
+  return senders
+}
+
+/**
+ * Writes a package directory drawn from `rng` under `dir`: a gpack.toml for `id`, a few text
+ * templates and one binary asset large enough to span several blocks.
+ */
+export async function writeSimPackage(dir: string, id: string, rng: Prng): Promise<void> {
+  const files: Record<string, Uint8Array | string> = {
+    'gpack.toml': [
+      '[gpack]',
+      `id = "${id}"`,
+      `name = "Simulated ${id}"`,
+      'version = "1.0.0"',
+      'description = "A package the simulator publishes with real content"',
+      'license = "MIT"',
+      'keywords = ["sim"]',
+      '',
+      '[templates]',
+      'includes = ["templates/**/*.tera"]',
+      '',
+    ].join('\n'),
+    'assets/blob.bin': junk(rng, 600_000),
+  }
+  for (let i = 0; i < 8; i++) {
+    const words = Array.from({ length: 50 + rng.int(400) }, () => `w${rng.int(1000)}`)
+    files[`templates/part-${i}/file-${i}.tera`] = `{{ name }} ${words.join(' ')}\n`
+  }
+  for (const [path, body] of Object.entries(files)) {
+    await mkdir(dirname(join(dir, path)), { recursive: true })
+    await writeFile(join(dir, path), body)
+  }
+}
+
+/** The SHA-256 of every file under `dir`, by relative path: equal trees, equal maps. */
+export async function fileDigests(dir: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {}
+  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue
+    const file = join(entry.parentPath, entry.name)
+    out[relative(dir, file)] = createHash('sha256')
+      .update(await readFile(file))
+      .digest('hex')
+  }
+  return out
+}
+
+/** What the install of the withheld package did. */
+export interface InstallFigures {
+  succeeded: boolean
+  error: string | null
+  ms: number
+  filesEqual: boolean
+  /** The peers that got the installer's wants, as far as they are observable: the withholder
+   * counts what it dropped, the others are known by the blocks they sent. */
+  wantsDroppedByWithholder: number
+  blocksFromHolder: number
+  blocksFromWithholder: number
+  blocksFromOthers: number
+}
+
+/** The withheld package: its release, where its files are, and the wants its withholder dropped. */
+export interface WithheldPackage {
+  id: string
+  record: string
+  dir: string
+  dropped: Map<string, number>
+}
+
+/**
+ * The withholder stops serving, then publishes a real package drawn from `rng` (files under `root`); `holder` gets the release and
+ * its content from a bundle the withholder exported (offline, before anyone asked), as a
+ * mirror would.
+ */
+export async function publishWithheld(
+  withholder: SimNode,
+  holder: SimNode,
+  id: string,
+  rng: Prng,
+  root: string,
+): Promise<WithheldPackage> {
+  const dropped = await withhold(withholder)
+  const dir = join(root, 'withheld-package')
+  await writeSimPackage(dir, id, rng)
+  const published = await withholder.node.publish(dir)
+  const bundle = join(root, 'withheld.bundle')
+  await withholder.node.exportBundle({ file: bundle, ids: [published.id] })
+  await holder.node.importBundle(bundle)
+  return { id: published.id, record: published.record, dir, dropped }
+}
+
+/** `installer`, connected to the withholder and to the holder, installs the withheld package into `dir`. */
+export async function installWithheld(
+  installer: SimNode,
+  withholder: SimNode,
+  holder: SimNode,
+  pkg: WithheldPackage,
+  dir: string,
+): Promise<InstallFigures> {
+  const senders = await blockSenders(installer)
+  let error: string | null = null
+  let filesEqual = false
+  let ms = 0
+  try {
+    // Both connected and known to speak Bitswap (identify done), so both get the first wants.
+    for (const provider of [withholder, holder]) {
+      await installer.net.connect(provider.addr).catch(() => {})
+      await waitForBitswap(installer, provider)
+    }
+    const started = performance.now()
+    const result = await installer.node.install({ specs: [pkg.id], dir }).finally(() => {
+      ms = Math.round(performance.now() - started)
+    })
+    const path = result.installed[0]?.path
+    filesEqual = path !== undefined && isDeepStrictEqual(await fileDigests(path), await fileDigests(pkg.dir))
+  } catch (err) {
+    error = (err as Error).message
+  }
+  const from = (sim: SimNode): number => senders.get(sim.node.peerId) ?? 0
+  const all = [...senders.values()].reduce((a, b) => a + b, 0)
+  return {
+    succeeded: error === null,
+    error,
+    ms,
+    filesEqual,
+    wantsDroppedByWithholder: pkg.dropped.get(installer.node.peerId) ?? 0,
+    blocksFromHolder: from(holder),
+    blocksFromWithholder: from(withholder),
+    blocksFromOthers: all - from(holder) - from(withholder),
+  }
+}
+
+/** Bitswap's protocol, as identify reports it. */
+const BITSWAP_PROTOCOL = '/ipfs/bitswap/1.2.0'
+
+/** Waits (10 s at most) until `sim` is connected to `peer` and has learnt by identify that it speaks Bitswap. */
+async function waitForBitswap(sim: SimNode, peer: SimNode): Promise<void> {
+  const deadline = performance.now() + 10_000
+  for (;;) {
+    const id = sim.net.libp2p.getPeers().find((p) => p.toString() === peer.node.peerId)
+    const known = id === undefined ? undefined : await sim.net.libp2p.peerStore.get(id).catch(() => undefined)
+    if (known?.protocols.includes(BITSWAP_PROTOCOL)) return
+    if (performance.now() > deadline)
+      throw new Error(`${sim.name} did not see ${peer.name} speak Bitswap within 10 s`)
+    await new Promise((r) => setTimeout(r, 20))
+  }
 }
 
 /** `size` random bytes: junk, or an oversized message when larger than the cap. */

@@ -2,19 +2,39 @@
  * Adversaries: `nodes` honest nodes plus three more — a forger (bad signatures, another
  * owner's id under its own signature, replays of valid old records, oversized messages), a
  * flooder (valid releases from throwaway keys, then junk, as fast as it can) and a withholder
- * (publishes releases; the harness runs without content, so it serves none). Honest nodes
- * publish meanwhile. The same seed is run once with the three idle, for the baseline.
+ * (publishes releases: three whose content exists nowhere, and a real package whose blocks it
+ * holds and never serves, see `withhold`). Honest nodes publish meanwhile. An honest holder got
+ * that package from a bundle; an honest installer, connected to both, installs it at the end.
+ * The same seed is run once with the three idle, for the baseline.
  * Checks: no honest node stores an invalid record, every honest node that rejected a forgery
- * scores the forger below zero, honest propagation p95 under attack is less than twice the baseline's.
+ * scores the forger below zero, honest propagation p95 under attack is less than twice the
+ * baseline's, and the install of the withheld package succeeds, served by the holder, with
+ * files equal to the originals.
  */
+
+import { join } from 'node:path'
+import { publisherKeyFromSeed } from '../../src/domain/keys.js'
 import { MAX_RECORD_BYTES, recordIdOf, signRecord } from '../../src/domain/records.js'
-import { badSignature, impersonation, junk, rawPublish, throwawayRelease } from '../adversary.js'
+import { DEFAULT_NET_LIMITS } from '../../src/net/limits.js'
+import {
+  badSignature,
+  type InstallFigures,
+  impersonation,
+  installWithheld,
+  junk,
+  publishWithheld,
+  rawPublish,
+  throwawayRelease,
+  type WithheldPackage,
+} from '../adversary.js'
 import type { Cluster, SimNode } from '../cluster.js'
 import { Prng } from '../prng.js'
 import { releaseBody } from '../records.js'
 import { percentile, type Report, round } from '../report.js'
 import { parameters, type ScenarioParams, startCluster, trafficFigures } from './common.js'
 
+/** The id of the real package the withholder publishes and never serves. */
+const WITHHELD_PACKAGE = 'io.ggen.sim-withheld-package'
 /** Old releases every node holds from a bundle before the run: what the forger replays. */
 const OLD_RECORDS = 5
 /** Valid throwaway releases the flooder sends before switching to junk. */
@@ -39,6 +59,8 @@ interface RunFigures {
   unexpected: number
   duplicatesIgnored: number
   withheldReleasesHeld: number
+  /** The install of the withheld package (attacked run only). */
+  install?: InstallFigures
   traffic: Record<string, number | null>
 }
 
@@ -68,6 +90,14 @@ export async function adversaries(params: ScenarioParams): Promise<Report> {
       unexpected: attacked.unexpected,
       duplicatesIgnored: attacked.duplicatesIgnored,
       withheldReleasesHeld: attacked.withheldReleasesHeld,
+      // Figures are numbers: 1 for yes, 0 for no.
+      withheldInstallSucceeded: attacked.install?.succeeded ? 1 : 0,
+      withheldInstallMs: attacked.install?.ms ?? null,
+      withheldInstallFilesEqual: attacked.install?.filesEqual ? 1 : 0,
+      withheldInstallWantsDropped: attacked.install?.wantsDroppedByWithholder ?? null,
+      withheldInstallBlocksFromHolder: attacked.install?.blocksFromHolder ?? null,
+      withheldInstallBlocksFromWithholder: attacked.install?.blocksFromWithholder ?? null,
+      withheldInstallBlocksFromOthers: attacked.install?.blocksFromOthers ?? null,
       propagationP95BaselineMs: base,
       propagationP95AttackedMs: under,
       propagationP50BaselineMs: percentile(baseline.delays, 50),
@@ -87,12 +117,23 @@ export async function adversaries(params: ScenarioParams): Promise<Report> {
     problems.push(
       `the forger's score is not negative on every node that rejected it: ${attacked.forgerScores}`,
     )
+  const install = attacked.install
+  if (install === undefined || !install.succeeded)
+    problems.push(`the install of the withheld package failed: ${install?.error ?? 'not run'}`)
+  else if (!install.filesEqual)
+    problems.push('the withheld package installed with files unlike the originals')
+  else if (install.ms > DEFAULT_NET_LIMITS.fetch_timeout_ms)
+    problems.push(`the withheld package took ${install.ms} ms to install, over the fetch timeout`)
+  if ((install?.blocksFromWithholder ?? 0) > 0) problems.push('the withholder served blocks')
   if (ratio === null || ratio >= 2) problems.push(`honest propagation p95 degraded ${ratio}x under attack`)
   return report
 }
 
 async function run(params: ScenarioParams, attack: boolean): Promise<RunFigures> {
   const n = params.nodes
+  // Content (Helia, Bitswap) only where a package moves: it is the heavy part of a node. The
+  // same nodes run it in the baseline, so that both runs carry the same load.
+  const [holderAt, installerAt, withholderAt] = [1, n - 1, n + 2]
   const rejected = { forger: 0, flooder: 0 }
   // Honest nodes that rejected at least one message of the adversary: they must score it below zero.
   const rejecters = { forger: new Set<string>(), flooder: new Set<string>() }
@@ -100,6 +141,7 @@ async function run(params: ScenarioParams, attack: boolean): Promise<RunFigures>
   const { cluster, rng } = await startCluster(
     { ...params, nodes: n + 3 },
     {
+      content: (i) => i === holderAt || i === installerAt || i === withholderAt,
       onWarning: (node, message, details) => {
         if (message !== 'rejected a gossip message' || Number(node.slice(1)) >= n) return
         for (const who of ['forger', 'flooder'] as const) {
@@ -128,7 +170,16 @@ async function run(params: ScenarioParams, attack: boolean): Promise<RunFigures>
     const withheld: string[] = []
     let steady: Promise<unknown> = Promise.resolve()
     let forgeries = 3
+    let pkg: WithheldPackage | undefined
     if (attack) {
+      pkg = await publishWithheld(
+        withholder,
+        cluster.nodes[holderAt] as SimNode,
+        WITHHELD_PACKAGE,
+        new Prng(params.seed ^ 0xc0de),
+        cluster.root,
+      )
+      withheld.push(pkg.record)
       for (let i = 0; i < 3; i++)
         withheld.push(cluster.publish(withholder.index, `io.ggen.sim-withheld-${i}`).cid)
       for (const cid of withheld) allowed.add(cid)
@@ -170,6 +221,17 @@ async function run(params: ScenarioParams, attack: boolean): Promise<RunFigures>
     }
     const cids = published.map((p) => p.cid)
     const reachedAll = await waitHonest(honest, [...cids, ...withheld])
+    // Installed while the forger and the flooder still trickle.
+    const install =
+      pkg === undefined
+        ? undefined
+        : await installWithheld(
+            cluster.nodes[installerAt] as SimNode,
+            withholder,
+            cluster.nodes[holderAt] as SimNode,
+            pkg,
+            join(cluster.root, 'install'),
+          )
     stop = true
     await steady
     const delays = published.flatMap(({ cid, at }) =>
@@ -194,6 +256,7 @@ async function run(params: ScenarioParams, attack: boolean): Promise<RunFigures>
         (s, h) => s + withheld.filter((c) => h.node.store.hasRecord(c)).length,
         0,
       ),
+      ...(install === undefined ? {} : { install }),
       traffic: trafficFigures(cluster),
     }
   } finally {
@@ -235,7 +298,7 @@ async function forge(
 async function flood(flooder: SimNode, rng: Prng, allowed: Set<string>, forged: Set<string>): Promise<void> {
   const network = flooder.node.config.network
   for (let i = 0; i < FLOOD_VALID; i++) {
-    const block = throwawayRelease(network, `io.ggen.sim-spam-${i}`)
+    const block = throwawayRelease(network, `io.ggen.sim-spam-${i}`, publisherKeyFromSeed(junk(rng, 32)))
     allowed.add(block.cid.toString())
     await rawPublish(flooder, block.bytes)
   }

@@ -2,7 +2,7 @@
  * What every scenario shares: its parameters (from the CLI or a test), building the cluster
  * they describe, and the figures read off a cluster at the end.
  */
-import { Cluster, type TransportMode } from '../cluster.js'
+import { Cluster, type ClusterOptions, type TransportMode } from '../cluster.js'
 import { Prng } from '../prng.js'
 import { buildTopology, type Edge, parseTopology } from '../topology.js'
 
@@ -38,7 +38,7 @@ export const DEFAULT_PARAMS: ScenarioParams = {
 /** A started, connected cluster with its run's PRNG (a fork of the fabric's, so topologies repeat). */
 export async function startCluster(
   params: ScenarioParams,
-  extra: { onWarning?: (node: string, message: string, details: Record<string, unknown>) => void } = {},
+  extra: Pick<ClusterOptions, 'onWarning' | 'content'> = {},
 ): Promise<{ cluster: Cluster; rng: Prng; edges: Edge[] }> {
   const cluster = await Cluster.start(params.nodes, {
     seed: params.seed,

@@ -1,6 +1,7 @@
 /**
  * The adversaries scenario at 10 honest nodes: forgeries are rejected and never stored,
- * replays are ignored, and honest releases still reach every honest node.
+ * replays are ignored, honest releases still reach every honest node, and a package the
+ * withholder never serves installs from an honest holder.
  */
 import { describe, expect, it } from 'vitest'
 import { adversaries } from '../../sim/scenarios/adversaries.js'
@@ -26,8 +27,16 @@ describe('adversaries', () => {
     expect(f.rejectedFlood).toBeGreaterThan(0)
     // the replays reached validators and were ignored as records already held
     expect(f.duplicatesIgnored).toBeGreaterThan(0)
-    // 3 withheld releases on each of the 10 honest nodes: the records themselves are valid
-    expect(f.withheldReleasesHeld).toBe(30)
+    // 4 withheld releases on each of the 10 honest nodes: the records themselves are valid
+    expect(f.withheldReleasesHeld).toBe(40)
+    // the withheld package installed from the honest holder, byte for byte; the withholder was asked
+    expect(f).toMatchObject({
+      withheldInstallSucceeded: 1,
+      withheldInstallFilesEqual: 1,
+      withheldInstallBlocksFromWithholder: 0,
+    })
+    expect(f.withheldInstallWantsDropped).toBeGreaterThan(0)
+    expect(f.withheldInstallBlocksFromHolder).toBeGreaterThan(1)
     expect(f.p95Ratio).toBeGreaterThan(0)
   }, 240_000)
 })
