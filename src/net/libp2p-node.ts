@@ -10,7 +10,7 @@ import { yamux } from '@chainsafe/libp2p-yamux'
 import { bootstrap } from '@libp2p/bootstrap'
 import { type GossipSub, gossipsub } from '@libp2p/gossipsub'
 import { type Identify, identify } from '@libp2p/identify'
-import type { Libp2p, PrivateKey } from '@libp2p/interface'
+import type { Libp2p, PeerDiscovery, PeerInfo, PrivateKey } from '@libp2p/interface'
 import { mdns } from '@libp2p/mdns'
 import { type Ping, ping } from '@libp2p/ping'
 import { preSharedKey } from '@libp2p/pnet'
@@ -47,6 +47,11 @@ export interface NetNodeInit {
   bootstrap?: string[]
   /** Discover peers on the LAN. @default true */
   mdns?: boolean
+  /**
+   * Told of every peer mDNS finds. libp2p only adds discovered peers to its peer store; it
+   * dials none of them, so the caller dials LAN peers here.
+   */
+  onLanPeer?(peer: PeerInfo): void
   /** The contents of a pre-shared key file (`/key/swarm/psk/1.0.0/`): a private mesh. */
   psk?: Uint8Array
   limits: NetLimits
@@ -61,7 +66,7 @@ export async function createNetNode(init: NetNodeInit): Promise<NetNode> {
   if (init.bootstrap !== undefined && init.bootstrap.length > 0) {
     discovery.push(bootstrap({ list: init.bootstrap, timeout: 100 }))
   }
-  if (init.mdns ?? true) discovery.push(mdns({ serviceTag: `ggen-market-${init.network}` }))
+  if (init.mdns ?? true) discovery.push(lanDiscovery(init.network, init.onLanPeer))
   const node = await createLibp2p({
     privateKey: init.privateKey,
     addresses: { listen: init.listen },
@@ -92,4 +97,17 @@ export async function createNetNode(init: NetNodeInit): Promise<NetNode> {
     },
   })
   return node as unknown as NetNode
+}
+
+/** mDNS under the network's own service tag, reporting each peer it finds to `onPeer`. */
+function lanDiscovery(
+  network: string,
+  onPeer: ((peer: PeerInfo) => void) | undefined,
+): NonNullable<Libp2pOptions['peerDiscovery']>[number] {
+  const factory = mdns({ serviceTag: `ggen-market-${network}` })
+  return (components: Parameters<typeof factory>[0]): PeerDiscovery => {
+    const discovery = factory(components)
+    if (onPeer !== undefined) discovery.addEventListener('peer', (evt) => onPeer(evt.detail))
+    return discovery
+  }
 }

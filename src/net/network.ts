@@ -8,7 +8,7 @@
 import type { EventEmitter } from 'node:events'
 import { readFile } from 'node:fs/promises'
 import type { Helia } from '@helia/interface'
-import type { PeerId } from '@libp2p/interface'
+import type { PeerInfo as Libp2pPeerInfo, PeerId } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
 import { GgenError } from '../domain/errors.js'
 import type { PeerInfo, WatchEvent } from '../node/api.js'
@@ -26,6 +26,9 @@ import { loadOrCreatePeerKey } from './peer-identity.js'
 import { Seeder, type SeedPolicy } from './seeder.js'
 import { CatchUp, type PullResult } from './sync-protocol.js'
 import { SyncStore } from './sync-store.js'
+
+/** How long the side with the greater PeerId waits before dialing a LAN peer it found. */
+const LAN_DIAL_BACKOFF_MS = 1500
 
 /** The store meta key of the bytes fetched for seeding so far. */
 const SEEDED_BYTES_META = 'seeded_bytes'
@@ -109,17 +112,21 @@ export class Network {
   static async start(host: NetworkHost, init: NetworkInit = {}): Promise<Network> {
     const limits = init.limits ?? DEFAULT_NET_LIMITS
     const { config } = host
+    let net: Network | undefined
     const libp2p = await createNetNode({
       privateKey: await loadOrCreatePeerKey(host.layout.peerKey),
       network: config.network,
       listen: config.listen,
       bootstrap: config.bootstrap,
       mdns: config.mdns,
+      onLanPeer: (peer) => {
+        if (net !== undefined) net.#dialLanPeer(peer)
+      },
       ...(config.psk === undefined ? {} : { psk: await readFile(config.psk) }),
       limits,
       ...(init.transports === undefined ? {} : { transports: init.transports }),
     })
-    const net = new Network(libp2p, host, init)
+    net = new Network(libp2p, host, init)
     try {
       await net.#start(init.content ?? true)
     } catch (err) {
@@ -259,6 +266,24 @@ export class Network {
     } finally {
       providers.abort()
     }
+  }
+
+  /**
+   * Dials a peer mDNS found, unless connected already or at the connection limit. Both sides
+   * find each other at once; the side with the greater PeerId waits a moment, so that usually
+   * one connection, not two, joins them.
+   */
+  #dialLanPeer(peer: Libp2pPeerInfo): void {
+    const delay = peer.id.toString() < this.libp2p.peerId.toString() ? LAN_DIAL_BACKOFF_MS : 0
+    setTimeout(() => {
+      const { libp2p } = this
+      if (libp2p.status !== 'started' || libp2p.getConnections(peer.id).length > 0) return
+      if (libp2p.getConnections().length >= this.#limits.max_connections) return
+      libp2p.dial(peer.id).catch((err: Error) => {
+        // Another network's node, or one outside a private mesh, shares the LAN: not an error.
+        this.#warn('could not dial a LAN peer', { peer: peer.id.toString(), err: err.message })
+      })
+    }, delay).unref()
   }
 
   readonly #onConnect = (evt: CustomEvent<PeerId>): void => {
