@@ -3,6 +3,12 @@
  * said: a new valid record is ACCEPTed (and forwarded), one already held is IGNOREd (no
  * penalty: honest peers forward duplicates), anything invalid is REJECTed (the sender's
  * score drops). A failure of this node (a full disk) is not the sender's fault: IGNORE.
+ *
+ * A message over the sender's rate is IGNOREd too, though the sender is at fault: gossipsub
+ * remembers a REJECT against the message id and penalises every peer that relays the same
+ * message later, so rejecting a valid record for its rate would sink the score of each honest
+ * neighbour that forwards it. A flooder's invalid messages still cost it; its valid ones come
+ * back through catch-up.
  */
 import { InvalidRecordError } from '../domain/errors.js'
 import type { IngestResult } from '../node/ingest.js'
@@ -30,7 +36,7 @@ export interface GossipValidatorDeps {
 /** Decides one message from `peer`; never throws. */
 export function validateGossip(deps: GossipValidatorDeps, peer: string, data: Uint8Array): GossipDecision {
   if (data.length > deps.maxMessageBytes) return { verdict: 'reject', reason: 'oversized' }
-  if (!deps.allow(peer)) return { verdict: 'reject', reason: 'rate-limited' }
+  if (!deps.allow(peer)) return { verdict: 'ignore', reason: 'rate-limited' }
   try {
     const result = deps.ingest(data)
     return result.status === 'added'

@@ -19,7 +19,12 @@ import { createLibp2p, type Libp2pOptions } from 'libp2p'
 import { type NetDht, networkDht } from './dht.js'
 import type { NetLimits } from './limits.js'
 import { recordsTopic } from './names.js'
-import { peerScoreParams, SCORE_THRESHOLDS } from './score-params.js'
+import {
+  keepScoresAcrossReconnects,
+  peerScoreParams,
+  SCORE_THRESHOLDS,
+  type ScoreKeeper,
+} from './score-params.js'
 
 /** GossipSub with the score lookup its implementation has (not on the interface type). */
 export type ScoredGossipSub = GossipSub & { getScore(peerId: string): number }
@@ -82,7 +87,7 @@ export async function createNetNode(init: NetNodeInit): Promise<NetNode> {
       identify: identify(),
       ping: ping(),
       dht: networkDht(init.network),
-      pubsub: gossipsub({
+      pubsub: scoredGossipsub({
         allowPublishToZeroTopicPeers: true,
         ignoreDuplicatePublishError: true,
         // Records are signed by their publisher; the gossip envelope needs no signature of its
@@ -109,5 +114,15 @@ function lanDiscovery(
     const discovery = factory(components)
     if (onPeer !== undefined) discovery.addEventListener('peer', (evt) => onPeer(evt.detail))
     return discovery
+  }
+}
+
+/** GossipSub whose scores survive a peer's reconnect (see `keepScoresAcrossReconnects`). */
+function scoredGossipsub(init: Parameters<typeof gossipsub>[0]): ReturnType<typeof gossipsub> {
+  const create = gossipsub(init)
+  return (components) => {
+    const pubsub = create(components)
+    keepScoresAcrossReconnects((pubsub as unknown as { score: ScoreKeeper }).score)
+    return pubsub
   }
 }

@@ -7,6 +7,9 @@
  * Releases are rare, so the mesh-delivery penalties (P3, P3b), meant for busy topics, are
  * off: they would punish honest peers of a quiet topic. IP colocation (P6) is off too: a
  * team LAN behind one NAT, and every test on loopback, share an address.
+ *
+ * Parameters alone do not keep a forger graylisted: @libp2p/gossipsub 17 throws a peer's
+ * penalty away when it reconnects, whatever `retainScore` says (see `keepScoresAcrossReconnects`).
  */
 import type { PeerScoreParams, PeerScoreThresholds, TopicScoreParams } from '@libp2p/gossipsub/score'
 
@@ -21,6 +24,17 @@ export const SCORE_THRESHOLDS: PeerScoreThresholds = {
 
 /** Weight of one invalid message, before squaring: 4 invalid messages reach the graylist. */
 export const INVALID_MESSAGE_WEIGHT = -10
+
+/** Score decay interval, ms: one heartbeat. */
+export const DECAY_INTERVAL_MS = 1000
+
+/**
+ * How long an invalid message counts, ms: its count decays to 1% over an hour, so a graylisted
+ * forger stays graylisted for minutes (4 invalid messages take 3 minutes to decay to 3, back
+ * over the threshold) while an honest peer's rare rejected relay (a rotation that overtook its
+ * release, a skewed clock) is forgotten within the hour.
+ */
+export const INVALID_MESSAGE_MEMORY_MS = 3600 * 1000
 
 /** The parameters of the records topic. */
 export function recordsTopicScoreParams(): TopicScoreParams {
@@ -41,8 +55,7 @@ export function recordsTopicScoreParams(): TopicScoreParams {
     meshFailurePenaltyWeight: 0,
     meshFailurePenaltyDecay: 0.5,
     invalidMessageDeliveriesWeight: INVALID_MESSAGE_WEIGHT,
-    // Per 1 s decay interval: an invalid message is mostly forgotten after ~10 minutes.
-    invalidMessageDeliveriesDecay: 0.995,
+    invalidMessageDeliveriesDecay: 0.01 ** (DECAY_INTERVAL_MS / INVALID_MESSAGE_MEMORY_MS),
   }
 }
 
@@ -52,8 +65,39 @@ export function peerScoreParams(topic: string): Partial<PeerScoreParams> {
     topics: { [topic]: recordsTopicScoreParams() },
     topicScoreCap: 50,
     IPColocationFactorWeight: 0,
-    decayInterval: 1000,
+    decayInterval: DECAY_INTERVAL_MS,
     decayToZero: 0.01,
     retainScore: 3600 * 1000,
+  }
+}
+
+/** The part of gossipsub's score keeper (`PeerScore`) that `keepScoresAcrossReconnects` mends. */
+export interface ScoreKeeper {
+  readonly peerStats: Map<string, { connected: boolean; expire: number }>
+  readonly scoreCache: Map<string, unknown>
+  addPeer(id: string): void
+  removePeer(id: string): void
+}
+
+/**
+ * Makes gossipsub keep a peer's score across a reconnect, as `retainScore` intends and as
+ * go-libp2p-pubsub does. @libp2p/gossipsub 17 loses it two ways: `addPeer` replaces the stats
+ * it retained for a disconnected peer with fresh ones, so a forger that reconnects (or whose
+ * gossip stream dies and comes back, as an oversized message makes it) starts again at zero;
+ * and `removePeer` decides whether to retain from the score cached up to a heartbeat earlier,
+ * so a peer that disconnects right after its rejections, still cached positive, is forgotten.
+ */
+export function keepScoresAcrossReconnects(keeper: ScoreKeeper): void {
+  const addPeer = keeper.addPeer.bind(keeper)
+  const removePeer = keeper.removePeer.bind(keeper)
+  keeper.addPeer = (id) => {
+    const kept = keeper.peerStats.get(id)
+    if (kept === undefined) return addPeer(id)
+    kept.connected = true
+    kept.expire = 0
+  }
+  keeper.removePeer = (id) => {
+    keeper.scoreCache.delete(id)
+    removePeer(id)
   }
 }

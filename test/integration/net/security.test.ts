@@ -1,15 +1,17 @@
 /**
  * What a node lets in: only the key holders of a private mesh connect; forged, oversized
  * and wrong-owner records from a peer are rejected, never stored, and sink its gossip score
- * under the graylist threshold. A node keeps its PeerId across restarts.
+ * under the graylist threshold, where a reconnect does not lift it and nothing more it sends
+ * is read. A node keeps its PeerId across restarts.
  */
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { generateKey } from '@libp2p/pnet'
+import { CID } from 'multiformats/cid'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { generatePublisherKey } from '../../../src/domain/keys.js'
 import { signRecord } from '../../../src/domain/records.js'
-import type { RotationBody } from '../../../src/domain/types.js'
+import type { ReleaseBody, RotationBody } from '../../../src/domain/types.js'
 import { createNetNode, type NetNode } from '../../../src/net/libp2p-node.js'
 import { DEFAULT_NET_LIMITS } from '../../../src/net/limits.js'
 import { recordsTopic } from '../../../src/net/names.js'
@@ -65,24 +67,67 @@ describe('private mesh', () => {
   }, 60_000)
 })
 
+/** A bare libp2p node on the records topic: it publishes whatever bytes a test gives it. */
+async function rawNode(name: string): Promise<NetNode> {
+  const node = await createNetNode({
+    privateKey: await loadOrCreatePeerKey(join(root.dir, `${name}.key`)),
+    network: 'ggen',
+    listen: ['/ip4/127.0.0.1/tcp/0'],
+    mdns: false,
+    limits: DEFAULT_NET_LIMITS,
+  })
+  raw.push(node)
+  node.services.pubsub.subscribe(recordsTopic('ggen'))
+  return node
+}
+
+/** Dials `target` from `from` and waits until `from` may publish to it on the records topic. */
+async function joinTopic(from: NetNode, target: TestPeer): Promise<void> {
+  await from.dial(target.net.libp2p.getMultiaddrs()[0]!)
+  await waitFor('the sender to see the target on the topic', () =>
+    from.services.pubsub
+      .getSubscribers(recordsTopic('ggen'))
+      .some((p) => p.toString() === target.node.peerId),
+  )
+}
+
+/** A valid first release of `id` by a new key, as its bytes and record id. */
+function validRelease(id: string): { bytes: Uint8Array; cid: string } {
+  const key = generatePublisherKey()
+  const body: ReleaseBody = {
+    type: 'release',
+    network: 'ggen',
+    publisher: key.did,
+    time: Date.now(),
+    seq: 1,
+    id,
+    version: '1.0.0',
+    cid: CID.parse('bafybeid3hdtxez34fts5fhhatcsitglnq2gm3myuvyzwlktpskdwwa7mlq'),
+    size: 10,
+    manifest: {
+      id,
+      name: id,
+      version: '1.0.0',
+      description: 'a valid release',
+      license: 'MIT',
+      authors: [],
+      keywords: [],
+      categories: [],
+      dependencies: {},
+      extra: {},
+    },
+  }
+  const block = signRecord(body, key)
+  return { bytes: block.bytes, cid: block.cid.toString() }
+}
+
 describe('a forging peer', () => {
-  it('has every bad record rejected, none stored, and ends up graylisted', async () => {
+  it('has every bad record rejected, none stored, ends up graylisted and stays so across a reconnect', async () => {
     const a = await peer()
     await publishRecord(a.node, 'io.ggen.owned', '1.0.0')
-    const forger = await createNetNode({
-      privateKey: await loadOrCreatePeerKey(join(root.dir, 'forger.key')),
-      network: 'ggen',
-      listen: ['/ip4/127.0.0.1/tcp/0'],
-      mdns: false,
-      limits: DEFAULT_NET_LIMITS,
-    })
-    raw.push(forger)
+    const forger = await rawNode('forger')
     const topic = recordsTopic('ggen')
-    forger.services.pubsub.subscribe(topic)
-    await forger.dial(a.net.libp2p.getMultiaddrs()[0]!)
-    await waitFor('the forger to see A on the topic', () =>
-      forger.services.pubsub.getSubscribers(topic).some((p) => p.toString() === a.node.peerId),
-    )
+    await joinTopic(forger, a)
 
     const mallory = generatePublisherKey()
     const rotation: RotationBody = {
@@ -108,9 +153,28 @@ describe('a forging peer', () => {
     expect(a.node.store.publisherHead(mallory.did)).toBeUndefined()
     expect(a.node.store.versions('io.ggen.owned')[0]?.owner).toBe(a.node.key.did)
     const forgerId = forger.peerId.toString()
-    await waitFor('the forger to be graylisted', () => {
-      return a.net.libp2p.services.pubsub.getScore(forgerId) < SCORE_THRESHOLDS.graylistThreshold
-    })
+    const score = (): number => a.net.libp2p.services.pubsub.getScore(forgerId)
+    await waitFor('the forger to be graylisted', () => score() < SCORE_THRESHOLDS.graylistThreshold)
+
+    // A reconnect does not wipe the penalty (gossipsub 17 alone would start the forger at 0).
+    await forger.hangUp(a.net.libp2p.peerId)
+    await waitFor('A to see the forger leave', () => a.net.libp2p.getConnections(forger.peerId).length === 0)
+    await joinTopic(forger, a)
+    await new Promise((r) => setTimeout(r, 1500)) // past gossipsub's one-heartbeat score cache
+    expect(score()).toBeLessThan(SCORE_THRESHOLDS.graylistThreshold)
+
+    // What a graylisted peer sends is dropped unread, even a valid record; a newcomer's gets in.
+    const dropped = validRelease('io.ggen.from-forger')
+    await forger.services.pubsub.publish(topic, dropped.bytes)
+    const newcomer = await rawNode('newcomer')
+    await joinTopic(newcomer, a)
+    const control = validRelease('io.ggen.from-newcomer')
+    await newcomer.services.pubsub.publish(topic, control.bytes)
+    await waitFor("A to store the newcomer's release", () => a.node.store.hasRecord(control.cid))
+    await new Promise((r) => setTimeout(r, 1000))
+    expect(a.node.store.hasRecord(dropped.cid)).toBe(false)
+    expect(a.node.store.counts().records).toBe(2)
+    expect(score()).toBeLessThan(SCORE_THRESHOLDS.graylistThreshold)
   }, 60_000)
 })
 

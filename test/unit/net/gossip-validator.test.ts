@@ -37,7 +37,7 @@ describe('validateGossip', () => {
     ).toBe('ignore')
   })
 
-  it('rejects an invalid record, an oversized message and a flooding peer without storing', () => {
+  it('rejects an invalid record and an oversized message, and drops a flooding peer message, without storing', () => {
     let ingested = 0
     const bad = () => {
       ingested++
@@ -51,7 +51,9 @@ describe('validateGossip', () => {
       verdict: 'reject',
       reason: 'oversized',
     })
+    // IGNOREd, not REJECTed: gossipsub would also penalise the honest peers relaying the same message
     expect(validateGossip(deps(bad, false), 'peer', new Uint8Array(10))).toMatchObject({
+      verdict: 'ignore',
       reason: 'rate-limited',
     })
     expect(ingested).toBe(1)
