@@ -11,6 +11,7 @@ import { dirname, join, relative } from 'node:path'
 import { isDeepStrictEqual } from 'node:util'
 import * as dagCbor from '@ipld/dag-cbor'
 import type { PeerId } from '@libp2p/interface'
+import { CID } from 'multiformats/cid'
 import { generatePublisherKey, type PublisherKey, sign } from '../src/domain/keys.js'
 import { signingBytes, signRecord } from '../src/domain/records.js'
 import type { ReleaseBody } from '../src/domain/types.js'
@@ -166,32 +167,47 @@ export async function fileDigests(dir: string): Promise<Record<string, string>> 
   return out
 }
 
+/**
+ * How the installer meets the holder: `connected` dials both providers first, so Bitswap asks
+ * both at once and the withholder's silence costs nothing; `dht` dials only the withholder
+ * (and hangs up on the holder if the topology linked them), so the blocks come only once
+ * the fetch has found the holder among the DHT's providers and dialled it: a fallback.
+ */
+export type FallbackPath = 'connected' | 'dht'
+
 /** What the install of the withheld package did. */
 export interface InstallFigures {
+  via: FallbackPath
   succeeded: boolean
   error: string | null
   ms: number
   filesEqual: boolean
-  /** The peers that got the installer's wants, as far as they are observable: the withholder
-   * counts what it dropped, the others are known by the blocks they sent. */
+  /**
+   * Who was asked, as far as it is observable: the withholder counts the wants it dropped,
+   * the others are known by the blocks they sent.
+   */
   wantsDroppedByWithholder: number
   blocksFromHolder: number
   blocksFromWithholder: number
   blocksFromOthers: number
+  /** True when the installer was connected to the holder only after the install began. */
+  holderDialledDuringInstall: boolean
 }
 
-/** The withheld package: its release, where its files are, and the wants its withholder dropped. */
+/** The withheld package: its release, content, where its files are, and the wants its withholder dropped. */
 export interface WithheldPackage {
   id: string
   record: string
+  cid: string
   dir: string
   dropped: Map<string, number>
 }
 
 /**
- * The withholder stops serving, then publishes a real package drawn from `rng` (files under `root`); `holder` gets the release and
- * its content from a bundle the withholder exported (offline, before anyone asked), as a
- * mirror would.
+ * The withholder stops serving, then publishes a real package drawn from `rng` (its files
+ * under `root`); `holder` gets the release and its content from a bundle the withholder
+ * exported (offline, before anyone asked), as a mirror would, and provides it in the DHT.
+ * Throws if that provide fails.
  */
 export async function publishWithheld(
   withholder: SimNode,
@@ -207,31 +223,52 @@ export async function publishWithheld(
   const bundle = join(root, 'withheld.bundle')
   await withholder.node.exportBundle({ file: bundle, ids: [published.id] })
   await holder.node.importBundle(bundle)
-  return { id: published.id, record: published.record, dir, dropped }
+  // A bundle import stores records before the blocks they name, and the network provides a
+  // release's content when its record arrives, finding no block yet: the holder would never
+  // provide it (until a restart). Provided here by hand, as the node should (ARCHITECTURE.md).
+  await holder.net.libp2p.contentRouting.provide(CID.parse(published.cid), {
+    signal: AbortSignal.timeout(30_000),
+  })
+  return { id: published.id, record: published.record, cid: published.cid, dir, dropped }
 }
 
-/** `installer`, connected to the withholder and to the holder, installs the withheld package into `dir`. */
+/** `installer` installs the withheld package into `dir`, meeting the holder `via` a path (FallbackPath). */
 export async function installWithheld(
   installer: SimNode,
   withholder: SimNode,
   holder: SimNode,
   pkg: WithheldPackage,
   dir: string,
+  via: FallbackPath,
 ): Promise<InstallFigures> {
   const senders = await blockSenders(installer)
+  const linkedToHolder = (): boolean =>
+    installer.net.libp2p.getPeers().some((p) => p.toString() === holder.node.peerId)
   let error: string | null = null
   let filesEqual = false
   let ms = 0
+  let holderDialledDuringInstall = false
   try {
-    // Both connected and known to speak Bitswap (identify done), so both get the first wants.
-    for (const provider of [withholder, holder]) {
-      await installer.net.connect(provider.addr).catch(() => {})
-      await waitForBitswap(installer, provider)
+    // Connected and known to speak Bitswap (identify done), so the first wants reach it.
+    await installer.net.connect(withholder.addr).catch(() => {})
+    await waitForBitswap(installer, withholder)
+    if (via === 'connected') {
+      await installer.net.connect(holder.addr).catch(() => {})
+      await waitForBitswap(installer, holder)
+    } else {
+      // The holder's provide runs in the background after its import: wait until it is findable.
+      await waitForProvider(installer, holder, pkg.cid)
+      // Then cut any link to the holder, the topology's or one the DHT query opened.
+      const holderId = installer.net.libp2p.getPeers().find((p) => p.toString() === holder.node.peerId)
+      if (holderId !== undefined) await installer.net.libp2p.hangUp(holderId)
+      if (linkedToHolder()) throw new Error(`${installer.name} is still connected to ${holder.name}`)
     }
+    const before = linkedToHolder()
     const started = performance.now()
     const result = await installer.node.install({ specs: [pkg.id], dir }).finally(() => {
       ms = Math.round(performance.now() - started)
     })
+    holderDialledDuringInstall = !before && linkedToHolder()
     const path = result.installed[0]?.path
     filesEqual = path !== undefined && isDeepStrictEqual(await fileDigests(path), await fileDigests(pkg.dir))
   } catch (err) {
@@ -240,6 +277,7 @@ export async function installWithheld(
   const from = (sim: SimNode): number => senders.get(sim.node.peerId) ?? 0
   const all = [...senders.values()].reduce((a, b) => a + b, 0)
   return {
+    via,
     succeeded: error === null,
     error,
     ms,
@@ -248,7 +286,25 @@ export async function installWithheld(
     blocksFromHolder: from(holder),
     blocksFromWithholder: from(withholder),
     blocksFromOthers: all - from(holder) - from(withholder),
+    holderDialledDuringInstall,
   }
+}
+
+/** Waits (30 s at most) until `sim`'s DHT names `provider` among the providers of `cid`. */
+async function waitForProvider(sim: SimNode, provider: SimNode, cid: string): Promise<void> {
+  const deadline = performance.now() + 30_000
+  const root = CID.parse(cid)
+  while (performance.now() < deadline) {
+    try {
+      const signal = AbortSignal.timeout(5_000)
+      for await (const found of sim.net.libp2p.contentRouting.findProviders(root, { signal }))
+        if (found.id.toString() === provider.node.peerId) return
+    } catch {
+      // timed out or ran out of peers: ask again
+    }
+    await new Promise((r) => setTimeout(r, 200))
+  }
+  throw new Error(`${provider.name} was not found as a provider of ${cid} within 30 s`)
 }
 
 /** Bitswap's protocol, as identify reports it. */

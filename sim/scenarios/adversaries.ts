@@ -4,7 +4,8 @@
  * flooder (valid releases from throwaway keys, then junk, as fast as it can) and a withholder
  * (publishes releases: three whose content exists nowhere, and a real package whose blocks it
  * holds and never serves, see `withhold`). Honest nodes publish meanwhile. An honest holder got
- * that package from a bundle; an honest installer, connected to both, installs it at the end.
+ * that package from a bundle; at the end an honest installer, connected to the withholder and
+ * not to the holder, installs it: the fetch must find the holder in the DHT and fall back to it.
  * The same seed is run once with the three idle, for the baseline.
  * Checks: no honest node stores an invalid record, every honest node that rejected a forgery
  * scores the forger below zero, honest propagation p95 under attack is less than twice the
@@ -98,6 +99,7 @@ export async function adversaries(params: ScenarioParams): Promise<Report> {
       withheldInstallBlocksFromHolder: attacked.install?.blocksFromHolder ?? null,
       withheldInstallBlocksFromWithholder: attacked.install?.blocksFromWithholder ?? null,
       withheldInstallBlocksFromOthers: attacked.install?.blocksFromOthers ?? null,
+      withheldInstallHolderDialledViaDht: attacked.install?.holderDialledDuringInstall ? 1 : 0,
       propagationP95BaselineMs: base,
       propagationP95AttackedMs: under,
       propagationP50BaselineMs: percentile(baseline.delays, 50),
@@ -125,6 +127,8 @@ export async function adversaries(params: ScenarioParams): Promise<Report> {
   else if (install.ms > DEFAULT_NET_LIMITS.fetch_timeout_ms)
     problems.push(`the withheld package took ${install.ms} ms to install, over the fetch timeout`)
   if ((install?.blocksFromWithholder ?? 0) > 0) problems.push('the withholder served blocks')
+  if (install?.succeeded && install.blocksFromHolder === 0)
+    problems.push('the withheld package installed without a block from the holder')
   if (ratio === null || ratio >= 2) problems.push(`honest propagation p95 degraded ${ratio}x under attack`)
   return report
 }
@@ -231,6 +235,7 @@ async function run(params: ScenarioParams, attack: boolean): Promise<RunFigures>
             cluster.nodes[holderAt] as SimNode,
             pkg,
             join(cluster.root, 'install'),
+            'dht',
           )
     stop = true
     await steady
