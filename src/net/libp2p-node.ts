@@ -6,7 +6,6 @@
  */
 import { hash } from 'node:crypto'
 import { noise } from '@chainsafe/libp2p-noise'
-import { yamux } from '@chainsafe/libp2p-yamux'
 import { bootstrap } from '@libp2p/bootstrap'
 import { type GossipSub, gossipsub } from '@libp2p/gossipsub'
 import { type Identify, identify } from '@libp2p/identify'
@@ -25,6 +24,7 @@ import {
   SCORE_THRESHOLDS,
   type ScoreKeeper,
 } from './score-params.js'
+import { yamux } from './yamux.js'
 
 /** GossipSub with the score lookup its implementation has (not on the interface type). */
 export type ScoredGossipSub = GossipSub & { getScore(peerId: string): number }
