@@ -86,6 +86,7 @@ export class Network {
   #seeder: Seeder | undefined
   #timer: NodeJS.Timeout | undefined
   readonly #pulls = new Map<string, Promise<PullResult | undefined>>()
+  readonly #pullAgain = new Set<string>()
   /** Counts of gossip decisions, by reason. */
   readonly gossipStats: Record<GossipDecision['reason'], number> = {
     added: 0,
@@ -172,6 +173,7 @@ export class Network {
         store,
         ingestMany: (items) => this.#host.ingestMany(items, 'network'),
         onError: (err, peer) => this.#warn('catch-up request failed', { peer, err }),
+        onPeerChanged: (peer) => void this.pull(peer),
       },
       { protocol: syncProtocol(this.#host.config.network), limits: this.#limits },
     )
@@ -301,29 +303,47 @@ export class Network {
   }
 
   readonly #onDisconnect = (evt: CustomEvent<PeerId>): void => {
+    this.#catchUp?.forget(evt.detail)
     this.#host.events.emit('event', { type: 'peer:disconnect', peerId: evt.detail.toString() })
   }
 
-  /** Pulls what `peer` has and this node lacks; one pull per peer at a time. Never throws. */
+  /**
+   * Pulls what `peer` has and this node lacks; one pull per peer at a time, and a pull asked
+   * for while one runs runs once more after it (the peer may have changed meanwhile). Records
+   * it adds are news to the other peers: each is asked in turn, which shows it this node's
+   * new summary and makes it pull (`onPeerChanged`), hop by hop across the mesh. Never throws.
+   */
   pull(peer: PeerId): Promise<PullResult | undefined> {
     const key = peer.toString()
     const running = this.#pulls.get(key)
-    if (running !== undefined) return running
+    if (running !== undefined) {
+      this.#pullAgain.add(key)
+      return running
+    }
     const catchUp = this.#catchUp
     if (catchUp === undefined) return Promise.resolve(undefined)
     const pull = catchUp
       .pull(peer)
       .then((result) => {
         if (result.rejected > 0) this.#warn('catch-up received invalid records', { peer: key, ...result })
+        if (result.added > 0) this.#tellPeers(key)
         return result
       })
       .catch((err) => {
         this.#warn('catch-up failed', { peer: key, err })
         return undefined
       })
-      .finally(() => this.#pulls.delete(key))
+      .finally(() => {
+        this.#pulls.delete(key)
+        if (this.#pullAgain.delete(key) && this.#catchUp !== undefined) void this.pull(peer)
+      })
     this.#pulls.set(key, pull)
     return pull
+  }
+
+  /** Asks every connected peer but `source`, so that each sees this node's new summary. */
+  #tellPeers(source: string): void {
+    for (const peer of this.libp2p.getPeers()) if (peer.toString() !== source) void this.pull(peer)
   }
 
   /** The AnnounceTarget of the outbox: delivered when at least one peer got it. */

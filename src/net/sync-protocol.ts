@@ -31,6 +31,11 @@ export interface CatchUpComponents {
   store: { logs(): Map<string, LocalLog>; page(publisher: string, from: number, limit: number): SyncRecord[] }
   ingestMany(items: { bytes: Uint8Array }[]): BatchItemResult[]
   onError?(err: unknown, peer: string): void
+  /**
+   * A peer asked with a summary unlike this node's and unlike the one this node last pulled
+   * against: it may hold records this node lacks, so the node should pull from it.
+   */
+  onPeerChanged?(peer: PeerId): void
 }
 
 /** The outcome of one pull from a peer. */
@@ -43,6 +48,18 @@ export interface PullResult {
 
 const FRAME_OVERHEAD = 1024 * 1024
 
+/** Digests by summary: the store hands back the same summary object until it changes. */
+const digests = new WeakMap<Map<string, LocalLog>, string>()
+
+function digestOf(logs: Map<string, LocalLog>): string {
+  let digest = digests.get(logs)
+  if (digest === undefined) {
+    digest = summaryDigest(logs)
+    digests.set(logs, digest)
+  }
+  return digest
+}
+
 /** The most records a requester takes in one response, whatever the responder's own limit. */
 export const MAX_RECORDS_PER_RESPONSE = 10_000
 
@@ -53,6 +70,8 @@ export class CatchUp {
   readonly #limits: NetLimits
   readonly #limiter: RateLimiter
   readonly #stopped = new AbortController()
+  /** Per peer, the digest of its summary when this node last pulled from it. */
+  readonly #pulledAt = new Map<string, string>()
 
   constructor(components: CatchUpComponents, init: { protocol: string; limits: NetLimits }) {
     this.#c = components
@@ -95,7 +114,7 @@ export class CatchUp {
           throw err
         }
         if (!this.#limiter.take(peer)) throw new Error(`peer ${peer} is over its catch-up request rate`)
-        await lp.write(encodeResponse(this.#answer(frame)), { signal })
+        await lp.write(encodeResponse(this.#answer(frame, connection.remotePeer)), { signal })
       }
       await stream.close({ signal })
     } catch (err) {
@@ -104,19 +123,27 @@ export class CatchUp {
     }
   }
 
-  #answer(frame: Uint8Array): SyncResponse {
+  #answer(frame: Uint8Array, peer: PeerId): SyncResponse {
     const req = decodeRequest(frame)
     if (req.t === 'heads') {
       const logs = this.#c.store.logs()
-      return summaryDigest(logs) === req.digest
-        ? { t: 'heads', same: true }
-        : { t: 'heads', same: false, heads: logs }
+      if (digestOf(logs) === req.digest) return { t: 'heads', same: true }
+      // A peer that asks after it learned something is how news crosses a healed partition
+      // within round trips, not sync intervals. A digest already pulled against is old news,
+      // which keeps two peers that will never agree (one refuses a record) from ping-pong.
+      if (this.#pulledAt.get(peer.toString()) !== req.digest) this.#c.onPeerChanged?.(peer)
+      return { t: 'heads', same: false, heads: logs }
     }
     const fill = fillResponse(req.wants, (p, from, limit) => this.#c.store.page(p, from, limit), {
       maxRecords: this.#limits.sync_records_per_response,
       maxBytes: this.#limits.sync_bytes_per_response,
     })
     return { t: 'records', ...fill }
+  }
+
+  /** Forgets what this node knew of a peer's summary (it disconnected). */
+  forget(peer: PeerId): void {
+    this.#pulledAt.delete(peer.toString())
   }
 
   /** Pulls from `peer` every record it holds that this node lacks. */
@@ -132,8 +159,10 @@ export class CatchUp {
     }
     try {
       const local = this.#c.store.logs()
-      const heads = await exchange(encodeRequest({ t: 'heads', digest: summaryDigest(local) }))
+      const digest = digestOf(local)
+      const heads = await exchange(encodeRequest({ t: 'heads', digest }))
       if (heads.t !== 'heads') throw new Error('expected heads')
+      this.#pulledAt.set(peer.toString(), heads.same ? digest : summaryDigest(heads.heads))
       let wants = heads.same ? [] : planWants(local, heads.heads)
       while (wants.length > 0) {
         const res = await exchange(encodeRequest({ t: 'want', wants }))

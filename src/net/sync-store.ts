@@ -2,7 +2,7 @@
  * What catch-up reads from the home's SQLite file: per-publisher log summaries and pages of
  * a log. A read-only connection of its own, so that sync asks exactly the aggregate and
  * paged queries it needs without widening the store's API; writes still go through the one
- * ingest path.
+ * ingest path. The summary is kept until the database changes.
  */
 import type Database from 'better-sqlite3'
 import { openDatabase } from '../store/db.js'
@@ -17,6 +17,9 @@ export class SyncStore {
   >
   readonly #firstWithoutNext: Database.Statement<[{ publisher: string }], number>
   readonly #page: Database.Statement<[string, number, number], SyncRecord>
+  readonly #dataVersion: Database.Statement<[], number>
+  /** The last summary and the data version it was read at. */
+  #cached: { version: number; logs: Map<string, LocalLog> } | undefined
 
   constructor(file: string) {
     this.#db = openDatabase(file, { readonly: true })
@@ -34,13 +37,24 @@ export class SyncStore {
          ORDER BY r.seq LIMIT 1`,
       )
       .pluck()
+    // Changes whenever another connection (the store's) commits: the summary is read again
+    // only then, not on every catch-up request (a full aggregate over the records table).
+    this.#dataVersion = this.#db.prepare<[], number>('PRAGMA data_version').pluck()
     this.#page = this.#db.prepare(
       'SELECT seq, bytes FROM records WHERE publisher = ? AND seq >= ? ORDER BY seq, cid LIMIT ?',
     )
   }
 
-  /** Every publisher log this node holds. */
+  /** Every publisher log this node holds (the caller must not change the map). */
   logs(): Map<string, LocalLog> {
+    const version = this.#dataVersion.get()!
+    if (this.#cached?.version === version) return this.#cached.logs
+    const logs = this.#readLogs()
+    this.#cached = { version, logs }
+    return logs
+  }
+
+  #readLogs(): Map<string, LocalLog> {
     const out = new Map<string, LocalLog>()
     for (const row of this.#logs.all()) {
       let contiguous = row.seq

@@ -2,7 +2,11 @@
  * Records move between nodes over real libp2p on loopback TCP: gossip along a chain, and
  * catch-up for a node that was not there when they were published.
  */
+import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { publishRelease } from '../../../sim/records.js'
+import { initHome } from '../../../src/node/init.js'
+import { LocalNode } from '../../../src/node/local-node.js'
 import { publishRecord, startPeer, type TestPeer, tempRoot, waitFor, waitForMesh } from './helpers.js'
 
 let root: { dir: string; cleanup(): Promise<void> }
@@ -47,12 +51,42 @@ describe('network propagation', () => {
     await waitFor('A and C to connect', () => c.net.peers().length === 1)
     for (let i = 0; i < 50; i++) await publishRecord(a.node, `io.ggen.late-${i}`, '1.0.0')
     await waitFor('C to hold 50 records', () => c.node.store.counts().records === 50)
+    // The publisher goes away, so C is the only node D can learn them from (D's DHT would
+    // otherwise find and dial A through C).
+    peers.splice(peers.indexOf(a), 1)
+    await a.stop()
 
     // C answers at most 7 records per response, so D pages through the log.
     const d = await peer({ bootstrap: [c.addr] })
     await waitFor('D to hold 50 records', () => d.node.store.counts().records === 50)
     expect(d.net.peers().map((p) => p.peerId)).toEqual([c.node.peerId])
     expect(d.node.store.publisherHead(a.node.key.did)?.seq).toBe(50)
+  }, 60_000)
+
+  it('records one node catches up on travel on to its other peers at once, not at the next sync', async () => {
+    // No periodic sync within the test: only the catch-up a connection starts, and what it
+    // sets off, can move the records.
+    const limits = { sync_interval_ms: 600_000 }
+    const b = await peer({ limits })
+    const c = await peer({ bootstrap: [b.addr], limits })
+    await waitFor('B and C to connect', () => c.net.peers().length === 1)
+    // A holds 30 records it did not publish (as a bundle import would give it): no outbox
+    // announces them, so gossip never carries them.
+    const offline = join(root.dir, 'offline')
+    await initHome(offline)
+    const publisher = await LocalNode.open(offline, {})
+    const a = await peer({ limits })
+    for (let i = 0; i < 30; i++) {
+      a.node.ingest(publishRelease(publisher, `io.ggen.relay-${i}`, '1.0.0').bytes, { source: 'bundle' })
+    }
+    await publisher.close()
+
+    await a.net.connect(b.addr)
+    await waitFor(
+      'C to hold the 30 records it never heard announced',
+      () => c.node.store.counts().records === 30,
+    )
+    expect(c.net.peers().map((p) => p.peerId)).toEqual([b.node.peerId])
   }, 60_000)
 
   it('two halves that published apart both hold the union after they reconnect', async () => {

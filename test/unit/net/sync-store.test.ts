@@ -46,3 +46,25 @@ describe('SyncStore.logs', () => {
     })
   })
 })
+
+describe('SyncStore.logs between writes', () => {
+  it('answers the same summary until the store commits, then the new one', async () => {
+    const publisher = await node('publisher')
+    const sync = new SyncStore(publisher.layout.database)
+    open.push(sync)
+    publishRelease(publisher, 'io.ggen.cached-1', '1.0.0')
+    const first = sync.logs()
+    expect(sync.logs()).toBe(first)
+    expect(first.get(publisher.key.did)).toMatchObject({ seq: 1, count: 1 })
+
+    const second = publishRelease(publisher, 'io.ggen.cached-2', '1.0.0')
+    const after = sync.logs()
+    expect(after).not.toBe(first)
+    expect(after.get(publisher.key.did)).toEqual({
+      seq: 2,
+      cid: second.cid.toString(),
+      count: 2,
+      contiguous: 2,
+    })
+  })
+})
