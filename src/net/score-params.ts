@@ -22,17 +22,21 @@ export const SCORE_THRESHOLDS: PeerScoreThresholds = {
   opportunisticGraftThreshold: 1,
 }
 
-/** Weight of one invalid message, before squaring: 4 invalid messages reach the graylist. */
-export const INVALID_MESSAGE_WEIGHT = -10
+/**
+ * Weight of one invalid message, before squaring: 3 invalid messages reach the graylist (-180),
+ * even from a peer at the most a topic gives (+51: first deliveries at their cap, time in mesh).
+ */
+export const INVALID_MESSAGE_WEIGHT = -20
 
 /** Score decay interval, ms: one heartbeat. */
 export const DECAY_INTERVAL_MS = 1000
 
 /**
  * How long an invalid message counts, ms: its count decays to 1% over an hour, so a graylisted
- * forger stays graylisted for minutes (4 invalid messages take 3 minutes to decay to 3, back
- * over the threshold) while an honest peer's rare rejected relay (a rotation that overtook its
- * release, a skewed clock) is forgotten within the hour.
+ * forger stays graylisted for minutes (3 invalid messages take almost 4 minutes to decay back
+ * over the threshold, and meanwhile nothing more it sends is read) while an honest peer's rare
+ * rejected relay (a rotation that overtook its release, a skewed clock) is forgotten within
+ * the hour.
  */
 export const INVALID_MESSAGE_MEMORY_MS = 3600 * 1000
 

@@ -1,5 +1,5 @@
 /**
- * The records topic's scoring, on gossipsub's own score keeper: a few rejected messages put a
+ * The records topic's scoring, on gossipsub's own score keeper: three rejected messages put a
  * peer under the graylist threshold, it stays there for minutes, and neither a reconnect nor
  * a disconnect right after its rejections wipes the penalty.
  */
@@ -39,23 +39,23 @@ function reject(score: PeerScore, peer: string, count: number): void {
 }
 
 describe('records topic scoring', () => {
-  it('graylists a peer after four rejected messages, not three', () => {
+  it('graylists a peer after three rejected messages, not two', () => {
     const score = keeper()
     score.addPeer('forger')
-    reject(score, 'forger', 3)
-    expect(score.score('forger')).toBe(-90)
+    reject(score, 'forger', 2)
+    expect(score.score('forger')).toBe(-80)
     score.scoreCache.clear()
     reject(score, 'forger', 1)
     expect(score.score('forger')).toBeLessThan(GRAYLIST)
   })
 
-  it('keeps a peer that forwarded many first deliveries graylisted after four rejections', () => {
+  it('graylists a peer that forwarded many first deliveries after three rejections', () => {
     const score = keeper()
     score.addPeer('relay')
     for (let i = 0; i < 100; i++) score.deliverMessage('relay', `honest-${i}`, TOPIC)
     expect(score.score('relay')).toBe(50)
     score.scoreCache.clear()
-    reject(score, 'relay', 4)
+    reject(score, 'relay', 3)
     expect(score.score('relay')).toBeLessThan(GRAYLIST)
   })
 
@@ -63,12 +63,12 @@ describe('records topic scoring', () => {
     const score = keeper()
     score.addPeer('forger')
     score.addPeer('honest')
-    reject(score, 'forger', 4)
+    reject(score, 'forger', 3)
     reject(score, 'honest', 1)
-    for (let second = 0; second < 150; second++) score.refreshScores()
+    for (let second = 0; second < 200; second++) score.refreshScores()
     score.scoreCache.clear()
     expect(score.score('forger')).toBeLessThan(GRAYLIST)
-    for (let second = 150; second < 3600; second++) score.refreshScores()
+    for (let second = 200; second < 3600; second++) score.refreshScores()
     score.scoreCache.clear()
     expect(score.score('honest')).toBeGreaterThan(-0.01)
   })
@@ -86,15 +86,15 @@ describe('records topic scoring', () => {
     const score = keeper()
     score.addPeer('forger')
     reject(score, 'forger', 5)
-    expect(score.score('forger')).toBe(-250)
+    expect(score.score('forger')).toBe(-500)
     score.removePeer('forger')
-    expect(score.score('forger')).toBe(-250)
+    expect(score.score('forger')).toBe(-500)
     score.addPeer('forger')
     score.scoreCache.clear()
-    expect(score.score('forger')).toBe(-250)
+    expect(score.score('forger')).toBe(-500)
     reject(score, 'forger', 1)
     score.scoreCache.clear()
-    expect(score.score('forger')).toBe(-360)
+    expect(score.score('forger')).toBe(-720)
   })
 
   it('keeps the penalty of a peer that disconnects within a heartbeat of its rejections', () => {
