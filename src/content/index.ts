@@ -3,6 +3,7 @@
  * a deterministic UnixFS DAG, re-hashing files without storing, and verified, atomic
  * extraction. Flows import from here.
  */
+export { BlockFeed, type BlockFeedInit, type FeedReadOptions } from './block-feed.js'
 export { type ContentBlockstore, type ContentStore, openContentStore } from './blockstore.js'
 export { CHUNK_SIZE, MAX_CHILDREN_PER_NODE, packageImporterOptions } from './dag-options.js'
 export { type DirectoryHash, hashDirectory } from './hash-dir.js'

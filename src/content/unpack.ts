@@ -18,6 +18,9 @@ import { formatBytes } from './scan.js'
 import { VerifiedBlockstore } from './verified-blockstore.js'
 import { type PackageSource, walkPackage } from './walk.js'
 
+/** Files written and synced at once. */
+const FILES_IN_FLIGHT = 8
+
 /** Progress of an extraction. */
 export type ExtractProgressEvent =
   /** A block was read and verified; `blocks` and `bytes` are totals so far. */
@@ -88,33 +91,99 @@ async function writeTree(
 
   const dirs = [tmp]
   let files = 0
+  let declared = 0
   let total = 0
-  for await (const entry of walkPackage(verified, root, { signal, offline })) {
-    const target = inside(tmp, entry.path)
-    if (entry.type === 'directory') {
-      await mkdir(target)
-      dirs.push(target)
-      continue
-    }
-    if (maxBytes !== undefined && total + entry.size > maxBytes) throw tooLarge(root, maxBytes)
-    const handle = await open(target, 'wx', 0o644)
-    try {
-      let written = 0
-      for await (const chunk of entry.content({ signal, offline })) {
-        await handle.write(chunk)
-        written += chunk.byteLength
+  const writers = new FileWriters(FILES_IN_FLIGHT)
+  try {
+    for await (const entry of walkPackage(verified, root, { signal, offline })) {
+      const target = inside(tmp, entry.path)
+      if (entry.type === 'directory') {
+        await mkdir(target)
+        dirs.push(target)
+        continue
       }
-      await handle.sync()
-      total += written
-      files++
-      onProgress?.({ type: 'extract:file', path: entry.path, bytes: written, files })
-    } finally {
-      await handle.close()
+      if (maxBytes !== undefined && declared + entry.size > maxBytes) throw tooLarge(root, maxBytes)
+      declared += entry.size
+      const { path } = entry
+      await writers.add(
+        () => writeFile(target, entry.content({ signal, offline })),
+        (written) => {
+          total += written
+          if (maxBytes !== undefined && total > maxBytes) throw tooLarge(root, maxBytes)
+          files++
+          onProgress?.({ type: 'extract:file', path, bytes: written, files })
+        },
+      )
     }
+    await writers.drain()
+  } finally {
+    await writers.settled()
   }
   // A file's name is only durable once its directory is synced too.
   for (const dir of dirs) await syncPath(dir)
   return { files, bytes: total }
+}
+
+/** Writes a new file at `target` from `content` and fsyncs it; returns its size. */
+async function writeFile(target: string, content: AsyncIterable<Uint8Array>): Promise<number> {
+  const handle = await open(target, 'wx', 0o644)
+  try {
+    let written = 0
+    for await (const chunk of content) {
+      await handle.write(chunk)
+      written += chunk.byteLength
+    }
+    await handle.sync()
+    return written
+  } finally {
+    await handle.close()
+  }
+}
+
+/**
+ * Files being written and synced, several at once: each waits on block reads and on the
+ * disk, so one at a time leaves both idle. `then` (a file's progress event) runs once its
+ * file is synced and after the `then` of every file before it, so events stay in DAG order.
+ */
+class FileWriters {
+  readonly #running = new Set<Promise<unknown>>()
+  #tail: Promise<void> = Promise.resolve()
+  #failure: { error: unknown } | undefined
+
+  constructor(private readonly limit: number) {}
+
+  /** Starts `write`; returns once fewer than `limit` are in flight; throws an earlier failure. */
+  async add(write: () => Promise<number>, then: (written: number) => void): Promise<void> {
+    this.#throwIfFailed()
+    const written = write()
+    const settled: Promise<unknown> = written.then(
+      () => undefined,
+      () => undefined,
+    )
+    this.#running.add(settled)
+    void settled.then(() => this.#running.delete(settled))
+    const tail = this.#tail.then(() => written).then(then)
+    tail.catch((error: unknown) => {
+      this.#failure ??= { error }
+    })
+    this.#tail = tail
+    while (this.#running.size >= this.limit) await Promise.race(this.#running)
+    this.#throwIfFailed()
+  }
+
+  /** Waits for every file and its `then`; throws the first failure. */
+  async drain(): Promise<void> {
+    await this.#tail
+  }
+
+  /** Waits until no write is in flight (every file closed); never throws. */
+  async settled(): Promise<void> {
+    await Promise.all(this.#running)
+  }
+
+  #throwIfFailed(): void {
+    if (this.#failure !== undefined) throw this.#failure.error
+  }
 }
 
 /** Renames `tmp` to `dest`, moving any previous `dest` aside first and deleting it last. */

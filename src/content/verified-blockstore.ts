@@ -70,6 +70,8 @@ export class VerifiedBlockstore {
     try {
       for await (const chunk of this.inner.get(cid, { signal: options.signal, offline })) chunks.push(chunk)
     } catch (err) {
+      // blockstore-fs reports a read cut short by an abort as a missing block.
+      options.signal?.throwIfAborted()
       if (isMissingBlock(err)) throw missingBlock(cid, offline || isNoNetwork(err))
       throw err
     }

@@ -15,6 +15,9 @@ import { atPackagePath, VerifiedBlockstore } from './verified-blockstore.js'
 /** Bytes of a file read per exporter call: bounds memory, as the exporter reads ahead freely. */
 const READ_WINDOW = 4 * 1024 * 1024
 
+/** Entries of a directory whose first block is read ahead of the one being extracted. */
+const LOOKAHEAD = 16
+
 /** How many blocks of one file the exporter fetches at once. */
 const BLOCK_READ_CONCURRENCY = 4
 
@@ -89,27 +92,13 @@ async function* walkDirectory(
   prefix: string,
   options: WalkOptions,
 ): AsyncGenerator<PackageEntry> {
-  const seen = new Set<string>()
-  const children = dir.entries({ signal: options.signal, offline: options.offline })
+  const ahead = lookAhead(blocks, dir, prefix, options)
   for (;;) {
-    let next: IteratorResult<{ name: string; cid: CID }>
-    try {
-      next = await children.next()
-    } catch (err) {
-      throw inDag(err, prefix)
-    }
-    if (next.done === true) return
-    const { name, cid } = next.value
-    const path = prefix === '' ? name : `${prefix}/${name}`
-    checkName(name, prefix)
-    if (seen.has(name)) {
-      throw new ContentError('ERR_DAG_DUPLICATE_NAME', `${path}: the package DAG lists this name twice`, {
-        path,
-      })
-    }
-    seen.add(name)
-
-    const entry = await resolveEntry(blocks, cid, path, options)
+    const next = await ahead.shift()
+    if (next === undefined) return
+    if ('error' in next) throw next.error
+    const { path, cid } = next
+    const entry = await next.entry
     if (entry.type === 'directory') {
       yield { type: 'directory', path, cid }
       yield* walkDirectory(blocks, entry, path, options)
@@ -130,6 +119,67 @@ async function* walkDirectory(
       })
     }
   }
+}
+
+type Ahead = { path: string; cid: CID; entry: Promise<UnixFSEntry> } | { error: unknown }
+
+/**
+ * The children of `dir` in order, each resolved up to LOOKAHEAD entries ahead of the one
+ * being used: resolving reads a block, and one read at a time would leave the disk (or the
+ * fetch the install runs alongside) idle between them. A bad child becomes an error in its
+ * place, so errors still surface in DAG order.
+ */
+function lookAhead(
+  blocks: VerifiedBlockstore,
+  dir: UnixFSDirectory,
+  prefix: string,
+  options: WalkOptions,
+): { shift(): Promise<Ahead | undefined> } {
+  const seen = new Set<string>()
+  const children = dir.entries({ signal: options.signal, offline: options.offline })
+  const queue: Ahead[] = []
+  let exhausted = false
+  const fill = async (): Promise<void> => {
+    while (!exhausted && queue.length < LOOKAHEAD) {
+      let next: IteratorResult<{ name: string; cid: CID }>
+      try {
+        next = await children.next()
+      } catch (err) {
+        exhausted = true
+        queue.push({ error: inDag(err, prefix) })
+        return
+      }
+      if (next.done === true) {
+        exhausted = true
+        return
+      }
+      const { name, cid } = next.value
+      const path = prefix === '' ? name : `${prefix}/${name}`
+      const refused = checkName(name, prefix) ?? (seen.has(name) ? duplicateName(path) : undefined)
+      if (refused !== undefined) {
+        exhausted = true
+        queue.push({ error: refused })
+        return
+      }
+      seen.add(name)
+      const entry = resolveEntry(blocks, cid, path, options)
+      // Awaited in turn; one that fails after the walk stopped must not go unhandled.
+      entry.catch(() => {})
+      queue.push({ path, cid, entry })
+    }
+  }
+  return {
+    shift: async () => {
+      await fill()
+      return queue.shift()
+    },
+  }
+}
+
+function duplicateName(path: string): ContentError {
+  return new ContentError('ERR_DAG_DUPLICATE_NAME', `${path}: the package DAG lists this name twice`, {
+    path,
+  })
 }
 
 async function resolveEntry(
@@ -167,14 +217,15 @@ async function* readWindows(
   }
 }
 
-function checkName(name: string, prefix: string): void {
+function checkName(name: string, prefix: string): ContentError | undefined {
   if (name === '' || name === '.' || name === '..' || name.includes('/') || name.includes('\0')) {
-    throw new ContentError(
+    return new ContentError(
       'ERR_DAG_UNSAFE_NAME',
       `${prefix === '' ? 'package root' : prefix}: the package DAG holds an entry named ${JSON.stringify(name)}, which could write outside the install directory; this content was not made by ggen-market and is refused`,
       { path: prefix, name },
     )
   }
+  return undefined
 }
 
 /**

@@ -1,7 +1,10 @@
 /**
- * Fetching a package's blocks before install (SPEC 7): walks the DAG from its root, reads
+ * Fetching a package's blocks for install (SPEC 7): walks the DAG from its root, reads
  * a block that is already stored from disk and asks the network (Bitswap, through Helia)
  * only for the ones that are not, so a fetch that was cut off resumes where it stopped.
+ * Of the blocks found so far, those earliest in depth-first link order are asked for first
+ * (the order an extraction reads the package in), and each block goes to `onBlock`, so the
+ * package can be extracted while it arrives.
  * A fetch that makes no progress for `timeoutMs` fails with ERR_CONTENT_UNAVAILABLE naming
  * the package and the peers that were asked, instead of waiting for ever.
  */
@@ -18,10 +21,10 @@ export type FetchProgressEvent =
 /** What a fetch reads from and writes to: the content store's Helia. */
 export interface FetchContext {
   blockstore: {
-    has(cid: CID, options?: { signal?: AbortSignal }): boolean | Promise<boolean>
+    /** Helia's: reports 'blocks:get:blockstore:put' when it stores a block it fetched. */
     get(
       cid: CID,
-      options?: { signal?: AbortSignal; offline?: boolean },
+      options?: { signal?: AbortSignal; onProgress?: (event: { type: string }) => void },
     ): AsyncIterable<Uint8Array> | Iterable<Uint8Array>
   }
   getCodec: CodecLoader
@@ -42,6 +45,8 @@ export interface FetchTarget {
 export interface FetchOptions {
   signal?: AbortSignal | undefined
   onProgress?: ((event: FetchProgressEvent) => void) | undefined
+  /** Called with every block of the DAG and its bytes once it is stored (not yet re-hashed). */
+  onBlock?: ((cid: CID, bytes: Uint8Array) => void) | undefined
 }
 
 /** What a completed fetch did. */
@@ -66,19 +71,24 @@ export async function fetchContent(
   const summary: FetchSummary = { fetched: 0, present: 0, bytes: 0 }
   const idle = new IdleTimer(ctx.timeoutMs)
   const signal = options.signal === undefined ? idle.signal : AbortSignal.any([options.signal, idle.signal])
-  const queue: CID[] = [target.cid]
+  const pending = new DagOrderQueue()
+  pending.push(target.cid, [])
   const seen = new Set<string>([target.cid.toString()])
   const id = target.id
 
-  const visit = async (cid: CID): Promise<void> => {
-    const stored = await ctx.blockstore.has(cid, { signal })
-    const bytes = await readAll(ctx.blockstore.get(cid, { signal, offline: stored }))
+  const visit = async ({ cid, at }: Pending): Promise<void> => {
+    let fetched = false
+    const onProgress = (event: { type: string }): void => {
+      if (event.type === 'blocks:get:blockstore:put') fetched = true
+    }
+    const bytes = await readAll(ctx.blockstore.get(cid, { signal, onProgress }))
     idle.reset()
-    if (stored) summary.present++
+    if (!fetched) summary.present++
     else {
       summary.fetched++
       summary.bytes += bytes.byteLength
     }
+    options.onBlock?.(cid, bytes)
     options.onProgress?.({
       type: 'fetch:block',
       id,
@@ -87,11 +97,13 @@ export async function fetchContent(
       ...counts(),
     })
     const codec = await ctx.getCodec(cid.code)
+    let index = 0
     for (const [, link] of createUnsafe({ bytes, cid, codec }).links()) {
       const key = link.toString()
+      const position = [...at, index++]
       if (seen.has(key)) continue
       seen.add(key)
-      queue.push(link)
+      pending.push(link, position)
     }
   }
   const counts = () => ({ fetched: summary.fetched, present: summary.present })
@@ -99,9 +111,9 @@ export async function fetchContent(
   try {
     const running = new Set<Promise<void>>()
     let failure: unknown
-    while ((queue.length > 0 || running.size > 0) && failure === undefined) {
-      while (queue.length > 0 && running.size < CONCURRENCY) {
-        const task: Promise<void> = visit(queue.shift()!)
+    while ((pending.length > 0 || running.size > 0) && failure === undefined) {
+      while (pending.length > 0 && running.size < CONCURRENCY) {
+        const task: Promise<void> = visit(pending.shift()!)
           .catch((err: unknown) => {
             failure ??= err
           })
@@ -123,6 +135,61 @@ export async function fetchContent(
   }
   options.onProgress?.({ type: 'fetch:done', id, cid: target.cid.toString(), ...summary })
   return summary
+}
+
+/** A block still to visit, and where it is in the DAG: its link index at each level. */
+interface Pending {
+  cid: CID
+  at: number[]
+}
+
+/**
+ * The blocks still to visit, earliest in depth-first link order first: the order an
+ * extraction reads them in, whatever order the blocks asked for before them arrived in.
+ * A binary heap on the DAG position.
+ */
+class DagOrderQueue {
+  readonly #heap: Pending[] = []
+
+  get length(): number {
+    return this.#heap.length
+  }
+
+  push(cid: CID, at: number[]): void {
+    const heap = this.#heap
+    heap.push({ cid, at })
+    for (let i = heap.length - 1; i > 0; ) {
+      const parent = (i - 1) >> 1
+      if (!before(heap[i]!.at, heap[parent]!.at)) break
+      ;[heap[i], heap[parent]] = [heap[parent]!, heap[i]!]
+      i = parent
+    }
+  }
+
+  shift(): Pending | undefined {
+    const heap = this.#heap
+    const first = heap[0]
+    const last = heap.pop()
+    if (heap.length === 0 || last === undefined) return first
+    heap[0] = last
+    for (let i = 0; ; ) {
+      const left = 2 * i + 1
+      const right = left + 1
+      let least = i
+      if (left < heap.length && before(heap[left]!.at, heap[least]!.at)) least = left
+      if (right < heap.length && before(heap[right]!.at, heap[least]!.at)) least = right
+      if (least === i) break
+      ;[heap[i], heap[least]] = [heap[least]!, heap[i]!]
+      i = least
+    }
+    return first
+  }
+}
+
+/** Whether DAG position `a` comes before `b` depth first (a parent before its children). */
+function before(a: number[], b: number[]): boolean {
+  for (let i = 0; i < a.length && i < b.length; i++) if (a[i] !== b[i]) return a[i]! < b[i]!
+  return a.length < b.length
 }
 
 function unavailable(ctx: FetchContext, target: FetchTarget, summary: FetchSummary): GgenError {

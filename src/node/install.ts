@@ -3,14 +3,15 @@
  * extract each package from verified blocks, then swap the packages into
  * `DIR/.ggen/packages/ID/` and write ggen.lock. Every package is extracted into a staging
  * directory first, so a missing or corrupt block fails the install before anything the
- * project had is touched.
+ * project had is touched. With a network, a package is extracted while its blocks are
+ * fetched: the extraction reads each block as the fetch hands it over (a `BlockFeed`).
  */
 import { randomBytes } from 'node:crypto'
 import { mkdir, rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { CID } from 'multiformats/cid'
 import type { ContentStore } from '../content/index.js'
-import { extractPackage } from '../content/index.js'
+import { BlockFeed, extractPackage } from '../content/index.js'
 import type { VersionEntry } from '../domain/catalogue.js'
 import { ConflictError, NotFoundError, UsageError } from '../domain/errors.js'
 import { type LockEntry, mergeLock, readLockfile, resolve, writeLockfile } from '../resolve/index.js'
@@ -18,10 +19,20 @@ import type { Store } from '../store/index.js'
 import type { InstalledPackage, InstallRequest, InstallResult, OperationOptions } from './api.js'
 import { parseSpec } from './spec.js'
 
-/** Makes every block of a package local before it is extracted (the network, when running). */
+/** Options of a content fetch: those of the install, and where each block goes once stored. */
+export interface ContentFetchOptions extends OperationOptions {
+  /** Called with every block of the package and its bytes once it is stored. */
+  onBlock?: (cid: CID, bytes: Uint8Array) => void
+}
+
+/**
+ * Makes every block of a package local (the network, when running); the package is
+ * extracted meanwhile from what it passes to `onBlock` (a fetcher that never calls it
+ * still works: the extraction then waits for the fetch to end and reads the store).
+ */
 export type ContentFetcher = (
   target: { id: string; version: string; cid: CID },
-  options: OperationOptions,
+  options: ContentFetchOptions,
 ) => Promise<unknown>
 
 /** Looks up package `id` on the network (the DHT) and stores its record; true when found. */
@@ -73,8 +84,16 @@ export async function installPackages(
         total: chosen.length,
       })
       const cid = CID.parse(entry.cid)
-      await ctx.fetch?.({ id: entry.id, version: entry.version, cid }, options)
-      await extractPackage(ctx.content, cid, join(staging, entry.id), options)
+      const dest = join(staging, entry.id)
+      if (ctx.fetch === undefined) await extractPackage(ctx.content, cid, dest, options)
+      else
+        await fetchAndExtract(
+          ctx.fetch,
+          ctx.content,
+          { id: entry.id, version: entry.version, cid },
+          dest,
+          options,
+        )
     }
     const packagesDir = join(request.dir, '.ggen', 'packages')
     await mkdir(packagesDir, { recursive: true })
@@ -105,6 +124,42 @@ export async function installPackages(
     path: packageDir(request.dir, e.id),
   }))
   return { installed, lockfile }
+}
+
+/**
+ * Runs the fetch and the extraction of one package together. Whichever fails first stops
+ * the other; the fetch's error wins (it names the package and the peers asked).
+ */
+async function fetchAndExtract(
+  fetch: ContentFetcher,
+  content: ContentStore,
+  target: { id: string; version: string; cid: CID },
+  dest: string,
+  options: OperationOptions,
+): Promise<void> {
+  const feed = new BlockFeed(content.blockstore)
+  const stop = new AbortController()
+  const signal = options.signal === undefined ? stop.signal : AbortSignal.any([options.signal, stop.signal])
+  let fetchError: { error: unknown } | undefined
+  const fetching = fetch(target, { ...options, signal, onBlock: (cid, bytes) => feed.offer(cid, bytes) })
+    .catch((error: unknown) => {
+      fetchError = { error }
+      stop.abort(error)
+    })
+    .finally(() => feed.end())
+  try {
+    await extractPackage({ blockstore: feed, evict: (cid) => content.evict(cid) }, target.cid, dest, {
+      ...options,
+      signal,
+    })
+  } catch (err) {
+    stop.abort(err)
+    await fetching
+    options.signal?.throwIfAborted()
+    throw fetchError?.error ?? err
+  }
+  await fetching
+  if (fetchError !== undefined) throw fetchError.error
 }
 
 function resolveSpecs(
