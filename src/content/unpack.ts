@@ -18,7 +18,7 @@ import { formatBytes } from './scan.js'
 import { VerifiedBlockstore } from './verified-blockstore.js'
 import { type PackageSource, walkPackage } from './walk.js'
 
-/** Files written and synced at once. */
+/** Files (and, at the end, directories) written and synced at once. */
 const FILES_IN_FLIGHT = 8
 
 /** Progress of an extraction. */
@@ -120,7 +120,9 @@ async function writeTree(
     await writers.settled()
   }
   // A file's name is only durable once its directory is synced too.
-  for (const dir of dirs) await syncPath(dir)
+  for (let i = 0; i < dirs.length; i += FILES_IN_FLIGHT) {
+    await Promise.all(dirs.slice(i, i + FILES_IN_FLIGHT).map(syncPath))
+  }
   return { files, bytes: total }
 }
 

@@ -104,16 +104,33 @@ async function bareHelia(dir: string) {
 
 let round = 0
 
-/** Installs the package on a fresh B; returns the install time in ms. */
-async function projectInstall(): Promise<number> {
+/** What one timed variant took: wall time and the process's CPU time, in ms. */
+interface Timing {
+  ms: number
+  cpuMs: number
+}
+
+/** Starts timing; the returned function stops it. */
+function timing(): () => Timing {
+  const started = performance.now()
+  const cpu = process.cpuUsage()
+  return () => {
+    const ms = performance.now() - started
+    const used = process.cpuUsage(cpu)
+    return { ms, cpuMs: (used.user + used.system) / 1000 }
+  }
+}
+
+/** Installs the package on a fresh B; returns the install's timing. */
+async function projectInstall(): Promise<Timing> {
   const b: TestPeer = await startPeer(root.dir, { home: await bigHome(`b-${round}`), bootstrap: [a.addr] })
   try {
     await waitFor('B to hold the record', () => b.node.store.versions(published.id).length === 1, 30_000)
-    const started = performance.now()
+    const stop = timing()
     const result = await b.node.install({ specs: [published.id], dir: join(root.dir, `project-${round}`) })
-    const ms = performance.now() - started
+    const timed = stop()
     expect(result.installed[0]?.cid).toBe(published.cid)
-    return ms
+    return timed
   } finally {
     await b.stop()
     await rm(b.home, { recursive: true, force: true })
@@ -121,17 +138,17 @@ async function projectInstall(): Promise<number> {
   }
 }
 
-/** Fetches every block of the DAG on a fresh bare Helia from bare A; returns the time in ms. */
-async function bareFetch(): Promise<number> {
+/** Fetches every block of the DAG on a fresh bare Helia from bare A; returns its timing. */
+async function bareFetch(): Promise<Timing> {
   const dir = join(root.dir, `bare-b-${round}`)
   const b = await bareHelia(dir)
   try {
     await b.libp2p.dial(bareAddr)
-    const started = performance.now()
+    const stop = timing()
     const blocks = await walk(b, bareRoot!)
-    const ms = performance.now() - started
+    const timed = stop()
     expect(blocks).toBeGreaterThan(FILES)
-    return ms
+    return timed
   } finally {
     await b.stop()
     await rm(dir, { recursive: true, force: true })
@@ -175,10 +192,14 @@ test(`install ${mb(TOTAL_BYTES)} over Bitswap, A to B on loopback TCP`, { timeou
 }) => {
   expect(bareRoot?.toString()).toBe(published.cid)
   const samples = { project: [] as number[], bare: [] as number[] }
+  // CPU of the whole process (both nodes of a side, and whatever else runs) while timed
+  const cpu = { project: [] as number[], bare: [] as number[] }
   await bench('project install on B vs bare Helia Bitswap fetch, alternating', async () => {
     const order = round % 2 === 0 ? (['project', 'bare'] as const) : (['bare', 'project'] as const)
     for (const variant of order) {
-      samples[variant].push(variant === 'project' ? await projectInstall() : await bareFetch())
+      const { ms, cpuMs } = variant === 'project' ? await projectInstall() : await bareFetch()
+      samples[variant].push(ms)
+      cpu[variant].push(cpuMs)
     }
     round++
   }).run({ iterations: ITERATIONS, warmupIterations: 0, time: 0 })
@@ -186,6 +207,8 @@ test(`install ${mb(TOTAL_BYTES)} over Bitswap, A to B on loopback TCP`, { timeou
   expect(samples.project.length).toBeGreaterThanOrEqual(ITERATIONS)
   samples.project.splice(0, samples.project.length - ITERATIONS)
   samples.bare.splice(0, samples.bare.length - ITERATIONS)
+  cpu.project.splice(0, cpu.project.length - ITERATIONS)
+  cpu.bare.splice(0, cpu.bare.length - ITERATIONS)
   const project = median(samples.project)
   const bare = median(samples.bare)
   console.log(
@@ -194,6 +217,7 @@ test(`install ${mb(TOTAL_BYTES)} over Bitswap, A to B on loopback TCP`, { timeou
       `bare Helia median ${bare.toFixed(0)} ms (${mb((published.size / bare) * 1000)}/s); ` +
       `throughput ratio bare/project ${(bare / project).toFixed(2)} (target >= 0.8); ` +
       `project rounds ${samples.project.map((s) => s.toFixed(0)).join(', ')} ms; ` +
-      `bare rounds ${samples.bare.map((s) => s.toFixed(0)).join(', ')} ms`,
+      `bare rounds ${samples.bare.map((s) => s.toFixed(0)).join(', ')} ms; ` +
+      `process CPU median project ${median(cpu.project).toFixed(0)} ms, bare ${median(cpu.bare).toFixed(0)} ms`,
   )
 })
