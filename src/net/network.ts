@@ -87,6 +87,8 @@ export class Network {
   #timer: NodeJS.Timeout | undefined
   readonly #pulls = new Map<string, Promise<PullResult | undefined>>()
   readonly #pullAgain = new Set<string>()
+  /** What catch-up pulls did: pulls that completed, records received, records new here. */
+  readonly syncStats = { pulls: 0, received: 0, added: 0 }
   /** Counts of gossip decisions, by reason. */
   readonly gossipStats: Record<GossipDecision['reason'], number> = {
     added: 0,
@@ -325,6 +327,9 @@ export class Network {
     const pull = catchUp
       .pull(peer)
       .then((result) => {
+        this.syncStats.pulls++
+        this.syncStats.received += result.received
+        this.syncStats.added += result.added
         if (result.rejected > 0) this.#warn('catch-up received invalid records', { peer: key, ...result })
         if (result.added > 0) this.#tellPeers(key)
         return result
@@ -337,6 +342,13 @@ export class Network {
         this.#pulls.delete(key)
         if (this.#pullAgain.delete(key) && this.#catchUp !== undefined) void this.pull(peer)
       })
+    // Logs left to other pulls are asked of this peer again once those are done, in case
+    // they failed.
+    void pull.then(async (result) => {
+      if (result === undefined || result.deferred === 0) return
+      await Promise.allSettled(this.#pulls.values())
+      if (this.#catchUp !== undefined) void this.pull(peer)
+    })
     this.#pulls.set(key, pull)
     return pull
   }

@@ -44,6 +44,8 @@ export interface PullResult {
   received: number
   added: number
   rejected: number
+  /** Logs this peer could have sent, left to another pull that was fetching them. */
+  deferred: number
 }
 
 const FRAME_OVERHEAD = 1024 * 1024
@@ -70,6 +72,12 @@ export class CatchUp {
   readonly #limits: NetLimits
   readonly #limiter: RateLimiter
   readonly #stopped = new AbortController()
+  /**
+   * Publishers whose logs a pull is fetching now. After a heal every peer offers the same
+   * news at once; one pull fetches a log and the others leave it, instead of each peer
+   * sending the node the same records.
+   */
+  readonly #fetching = new Set<string>()
   /** Per peer, the digest of its summary when this node last pulled from it. */
   readonly #pulledAt = new Map<string, string>()
 
@@ -148,7 +156,7 @@ export class CatchUp {
 
   /** Pulls from `peer` every record it holds that this node lacks. */
   async pull(peer: PeerId, options: { signal?: AbortSignal } = {}): Promise<PullResult> {
-    const result: PullResult = { rounds: 0, received: 0, added: 0, rejected: 0 }
+    const result: PullResult = { rounds: 0, received: 0, added: 0, rejected: 0, deferred: 0 }
     const signal = this.#deadline(options.signal)
     const stream = await this.#c.libp2p.dialProtocol(peer, this.#protocol, { signal })
     const lp = lpStream(stream, { maxDataLength: this.#limits.sync_bytes_per_response + FRAME_OVERHEAD })
@@ -157,13 +165,20 @@ export class CatchUp {
       result.rounds++
       return decodeResponse((await lp.read({ signal })).subarray(), MAX_RECORDS_PER_RESPONSE)
     }
+    const claimed: string[] = []
     try {
-      const local = this.#c.store.logs()
-      const digest = digestOf(local)
+      const digest = digestOf(this.#c.store.logs())
       const heads = await exchange(encodeRequest({ t: 'heads', digest }))
       if (heads.t !== 'heads') throw new Error('expected heads')
       this.#pulledAt.set(peer.toString(), heads.same ? digest : summaryDigest(heads.heads))
-      let wants = heads.same ? [] : planWants(local, heads.heads)
+      // Planned against the store as it is now: other pulls may have filled it meanwhile.
+      const planned = heads.same ? [] : planWants(this.#c.store.logs(), heads.heads)
+      let wants = planned.filter((w) => !this.#fetching.has(w.publisher))
+      result.deferred = planned.length - wants.length
+      for (const w of wants) {
+        this.#fetching.add(w.publisher)
+        claimed.push(w.publisher)
+      }
       while (wants.length > 0) {
         const res = await exchange(encodeRequest({ t: 'want', wants }))
         if (res.t !== 'records') throw new Error('expected records')
@@ -179,6 +194,8 @@ export class CatchUp {
     } catch (err) {
       stream.abort(err as Error)
       throw err
+    } finally {
+      for (const publisher of claimed) this.#fetching.delete(publisher)
     }
   }
 }

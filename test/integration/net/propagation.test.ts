@@ -89,6 +89,27 @@ describe('network propagation', () => {
     expect(c.net.peers().map((p) => p.peerId)).toEqual([b.node.peerId])
   }, 60_000)
 
+  it('a node that two peers could both catch up receives each record once', async () => {
+    const a = await peer()
+    // Small pages make both pulls long, so that they run at the same time.
+    const small = { sync_records_per_response: 4 }
+    const b = await peer({ bootstrap: [a.addr], limits: small })
+    const c = await peer({ bootstrap: [a.addr], limits: small })
+    await waitFor('B and C to connect to A', () => b.net.peers().length === 1 && c.net.peers().length === 1)
+    for (let i = 0; i < 40; i++) await publishRecord(a.node, `io.ggen.once-${i}`, '1.0.0')
+    await waitFor('B and C to hold 40 records', () =>
+      [b, c].every((p) => p.node.store.counts().records === 40),
+    )
+    peers.splice(peers.indexOf(a), 1)
+    await a.stop()
+
+    const d = await peer({ bootstrap: [b.addr, c.addr] })
+    await waitFor('D to hold 40 records', () => d.node.store.counts().records === 40)
+    await waitFor('D to be connected to B and C', () => d.net.peers().length === 2)
+    await new Promise((r) => setTimeout(r, 500))
+    expect(d.net.syncStats).toMatchObject({ received: 40, added: 40 })
+  }, 60_000)
+
   it('two halves that published apart both hold the union after they reconnect', async () => {
     const a = await peer()
     const b = await peer()
