@@ -184,7 +184,7 @@ export interface InstallFigures {
   filesEqual: boolean
   /**
    * Who was asked, as far as it is observable: the withholder counts the wants it dropped,
-   * the others are known by the blocks they sent.
+   * the others are known by the blocks they sent (arrivals: a block sent twice counts twice).
    */
   wantsDroppedByWithholder: number
   blocksFromHolder: number
@@ -192,6 +192,8 @@ export interface InstallFigures {
   blocksFromOthers: number
   /** True when the installer was connected to the holder only after the install began. */
   holderDialledDuringInstall: boolean
+  /** Times the installer's connection to the holder closed during the install. */
+  holderDisconnects: number
 }
 
 /** The withheld package: its release, content, where its files are, and the wants its withholder dropped. */
@@ -248,6 +250,7 @@ export async function installWithheld(
   let filesEqual = false
   let ms = 0
   let holderDialledDuringInstall = false
+  let holderDisconnects = 0
   try {
     // Connected and known to speak Bitswap (identify done), so the first wants reach it.
     await installer.net.connect(withholder.addr).catch(() => {})
@@ -265,8 +268,13 @@ export async function installWithheld(
     }
     const before = linkedToHolder()
     const started = performance.now()
+    const onDisconnect = (evt: CustomEvent<PeerId>): void => {
+      if (evt.detail.toString() === holder.node.peerId) holderDisconnects++
+    }
+    installer.net.libp2p.addEventListener('peer:disconnect', onDisconnect)
     const result = await installer.node.install({ specs: [pkg.id], dir }).finally(() => {
       ms = Math.round(performance.now() - started)
+      installer.net.libp2p.removeEventListener('peer:disconnect', onDisconnect)
     })
     holderDialledDuringInstall = !before && linkedToHolder()
     const path = result.installed[0]?.path
@@ -287,6 +295,7 @@ export async function installWithheld(
     blocksFromWithholder: from(withholder),
     blocksFromOthers: all - from(holder) - from(withholder),
     holderDialledDuringInstall,
+    holderDisconnects,
   }
 }
 

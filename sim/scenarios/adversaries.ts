@@ -100,6 +100,7 @@ export async function adversaries(params: ScenarioParams): Promise<Report> {
       withheldInstallBlocksFromWithholder: attacked.install?.blocksFromWithholder ?? null,
       withheldInstallBlocksFromOthers: attacked.install?.blocksFromOthers ?? null,
       withheldInstallHolderDialledViaDht: attacked.install?.holderDialledDuringInstall ? 1 : 0,
+      withheldInstallHolderDisconnects: attacked.install?.holderDisconnects ?? null,
       propagationP95BaselineMs: base,
       propagationP95AttackedMs: under,
       propagationP50BaselineMs: percentile(baseline.delays, 50),
