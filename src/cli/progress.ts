@@ -46,6 +46,7 @@ export async function startProgress(
   })
   let started = false
   let packedBytes = 0
+  let fetching = false
   const start = (total: number, payload: object): void => {
     if (started) return
     started = true
@@ -64,15 +65,20 @@ export async function startProgress(
         return
       case 'extract:block':
         start(1, { package: '', blocks: 0, size: formatBytes(0) })
-        bar.update({ blocks: event.blocks, size: formatBytes(event.bytes) })
+        // Extraction runs while the fetch does, a few blocks behind: one count on the bar,
+        // the fetch's until it is done, so that the number does not flicker between two.
+        if (fetching) bar.update({ size: formatBytes(event.bytes) })
+        else bar.update({ blocks: event.blocks, size: formatBytes(event.bytes) })
         return
       case 'extract:file':
         return
       case 'fetch:block':
+        fetching = true
         start(1, { package: '', blocks: 0, size: formatBytes(0) })
         bar.update({ package: `${event.id} (fetching)`, blocks: event.fetched + event.present })
         return
       case 'fetch:done':
+        fetching = false
         return
       case 'bundle:write':
         start(event.totalBlocks, { size: formatBytes(0) })
