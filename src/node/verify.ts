@@ -61,7 +61,9 @@ export async function verifyInstall(content: ContentStore, dir: string): Promise
 async function lockedFiles(content: ContentStore, cid: CID): Promise<Map<string, CID> | undefined> {
   try {
     const files = new Map<string, CID>()
-    for await (const entry of listDag(content, cid)) files.set(entry.path, entry.cid)
+    // Offline: verify judges the install against what this node holds; with a network it
+    // would otherwise wait on Bitswap for a block no peer may have.
+    for await (const entry of listDag(content, cid, { offline: true })) files.set(entry.path, entry.cid)
     return files
   } catch {
     return undefined

@@ -3,7 +3,7 @@
  * fetching the blocks from a peer that published it; the files equal the originals.
  */
 import { createHash } from 'node:crypto'
-import { readdir, readFile } from 'node:fs/promises'
+import { readdir, readFile, writeFile } from 'node:fs/promises'
 import { join, relative } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { ProgressEvent } from '../../../src/node/api.js'
@@ -83,6 +83,28 @@ describe('content over Bitswap', () => {
       present: blocks.length - deleted.length,
     })
     expect(await tree(result.installed[0]!.path)).toEqual(await tree(join(EXAMPLES, 'macros-std')))
+  }, 60_000)
+
+  it('verify with a network reads only the local store: a locally missing block is reported, not fetched', async () => {
+    const a = await startPeer(root.dir)
+    peers.push(a)
+    const c = await startPeer(root.dir, { bootstrap: [a.addr] })
+    peers.push(c)
+    const published = await a.node.publish(join(EXAMPLES, 'macros-std'))
+    await waitFor('C to hold the record', () => c.node.store.versions(published.id).length === 1)
+    const dir = join(root.dir, 'project')
+    const [installed] = (await c.node.install({ specs: [published.id], dir })).installed
+    await writeFile(join(installed!.path, 'macros', 'case.tera'), 'changed by hand\n')
+    // The root block is gone from C's store, and A, connected, could serve it.
+    const { CID } = await import('multiformats/cid')
+    await (await c.node.content()).evict(CID.parse(published.cid))
+
+    const result = await c.node.verify(dir)
+    expect(result.ok).toBe(false)
+    expect(result.mismatches).toEqual([
+      { id: published.id, reason: 'cid', expected: published.cid, actual: expect.stringMatching(/^bafy/) },
+    ])
+    expect(await (await c.node.content()).blockstore.has(CID.parse(published.cid))).toBe(false)
   }, 60_000)
 
   it('fails within the timeout, naming the package and the peers asked, when no peer holds the content', async () => {
