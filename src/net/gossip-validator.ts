@@ -7,8 +7,8 @@
  * A message over the sender's rate is IGNOREd too, though the sender is at fault: gossipsub
  * remembers a REJECT against the message id and penalises every peer that relays the same
  * message later, so rejecting a valid record for its rate would sink the score of each honest
- * neighbour that forwards it. A flooder's invalid messages still cost it; its valid ones come
- * back through catch-up.
+ * neighbour that forwards it. The flood costs its sender alone through gossipsub's behaviour
+ * penalty (Network adds it), and the valid records it carried come back through catch-up.
  */
 import { InvalidRecordError } from '../domain/errors.js'
 import type { IngestResult } from '../node/ingest.js'

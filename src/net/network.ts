@@ -30,6 +30,11 @@ import { SyncStore } from './sync-store.js'
 /** How long the side with the greater PeerId waits before dialing a LAN peer it found. */
 const LAN_DIAL_BACKOFF_MS = 1500
 
+/** gossipsub's score keeper, as far as the flood penalty uses it (not on its public type). */
+interface BehaviourPenalties {
+  addPenalty(peer: string, penalty: number, label: string): void
+}
+
 /** The store meta key of the bytes fetched for seeding so far. */
 const SEEDED_BYTES_META = 'seeded_bytes'
 
@@ -155,6 +160,7 @@ export class Network {
         msg.data,
       )
       this.gossipStats[decision.reason]++
+      if (decision.reason === 'rate-limited') this.#penaliseFlood(peer.toString())
       if (decision.verdict === 'reject') {
         this.#warn('rejected a gossip message', {
           peer: peer.toString(),
@@ -221,6 +227,17 @@ export class Network {
       },
       warn: this.#warn,
     })
+  }
+
+  /**
+   * A message over its sender's rate is IGNOREd (a REJECT would stick to the message id and
+   * punish every honest relayer of the same record), so the flood costs its sender through
+   * gossipsub's behaviour penalty instead (P7: weight x count squared, decaying), which counts
+   * against that peer alone: a sustained flood keeps it graylisted, so it is throttled.
+   */
+  #penaliseFlood(peer: string): void {
+    const pubsub = this.libp2p.services.pubsub as unknown as { score?: BehaviourPenalties }
+    pubsub.score?.addPenalty(peer, 1, 'flood')
   }
 
   /** What seeding did, when a seeding policy is on. */

@@ -178,6 +178,23 @@ describe('a forging peer', () => {
   }, 60_000)
 })
 
+describe('a flooding peer', () => {
+  it('is throttled: what it sends over its rate is not taken and its score sinks under the graylist', async () => {
+    const a = await peer()
+    const flooder = await rawNode('flooder')
+    await joinTopic(flooder, a)
+    const { message_burst: burst } = DEFAULT_NET_LIMITS
+    const releases = Array.from({ length: burst + 100 }, (_, i) => validRelease(`io.ggen.flood-${i}`))
+    for (const r of releases) await flooder.services.pubsub.publish(recordsTopic('ggen'), r.bytes)
+
+    await waitFor('A to refuse the messages over the rate', () => a.net.gossipStats['rate-limited'] > 0)
+    const score = (): number => a.net.libp2p.services.pubsub.getScore(flooder.peerId.toString())
+    await waitFor('the flooder to be graylisted', () => score() < SCORE_THRESHOLDS.graylistThreshold)
+    expect(a.node.store.counts().records).toBeLessThan(releases.length)
+    expect(a.net.gossipStats.invalid).toBe(0)
+  }, 60_000)
+})
+
 describe('peer identity', () => {
   it('keeps its PeerId across a restart', async () => {
     const first = await startPeer(root.dir, { content: false })
