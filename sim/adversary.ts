@@ -209,7 +209,6 @@ export interface WithheldPackage {
  * The withholder stops serving, then publishes a real package drawn from `rng` (its files
  * under `root`); `holder` gets the release and its content from a bundle the withholder
  * exported (offline, before anyone asked), as a mirror would, and provides it in the DHT.
- * Throws if that provide fails.
  */
 export async function publishWithheld(
   withholder: SimNode,
@@ -224,13 +223,8 @@ export async function publishWithheld(
   const published = await withholder.node.publish(dir)
   const bundle = join(root, 'withheld.bundle')
   await withholder.node.exportBundle({ file: bundle, ids: [published.id] })
+  // The holder provides the content itself once the import has stored its blocks.
   await holder.node.importBundle(bundle)
-  // A bundle import stores records before the blocks they name, and the network provides a
-  // release's content when its record arrives, finding no block yet: the holder would never
-  // provide it (until a restart). Provided here by hand, as the node should (ARCHITECTURE.md).
-  await holder.net.libp2p.contentRouting.provide(CID.parse(published.cid), {
-    signal: AbortSignal.timeout(30_000),
-  })
   return { id: published.id, record: published.record, cid: published.cid, dir, dropped }
 }
 

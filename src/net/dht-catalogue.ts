@@ -11,6 +11,10 @@ import type { IngestOptions, IngestResult } from '../node/ingest.js'
 import { idKey, selectIdRecord } from './dht.js'
 import type { NetNode } from './libp2p-node.js'
 
+/** Looks for a bundle-imported release's root block this many times (1 s, 2 s, ... 60 s). */
+const PROVIDE_RETRIES = 15
+const PROVIDE_RETRY_BASE_MS = 1000
+
 /** What the DHT side needs from the node. */
 export interface DhtCatalogueHost {
   network: string
@@ -25,6 +29,7 @@ export class DhtCatalogue {
   #queue: Promise<void> = Promise.resolve()
   readonly #provided = new Set<string>()
   readonly #controller = new AbortController()
+  readonly #retries = new Set<NodeJS.Timeout>()
 
   constructor(
     private readonly libp2p: NetNode,
@@ -42,15 +47,34 @@ export class DhtCatalogue {
     })
   }
 
-  /** Provides `cid` once its root block is stored here; queued, never throws. */
-  provide(cid: string): Promise<void> {
+  /**
+   * Provides `cid` once its root block is stored here; queued, never throws. With
+   * `awaitBlocks` (a bundle import stores a release's record before its blocks), a root not
+   * stored yet is looked for again, at growing intervals, for up to ~10 minutes.
+   */
+  provide(cid: string, options: { awaitBlocks?: boolean } = {}, attempt = 0): Promise<void> {
     if (this.#provided.has(cid)) return Promise.resolve()
     return this.#enqueue('provide content in the DHT', { cid }, async (signal) => {
       const root = CID.parse(cid)
-      if (!(await this.host.hasBlock(root))) return
+      if (!(await this.host.hasBlock(root))) {
+        if (options.awaitBlocks === true && attempt < PROVIDE_RETRIES) this.#retry(cid, attempt)
+        return
+      }
       await this.libp2p.contentRouting.provide(root, { signal })
       this.#provided.add(cid)
     })
+  }
+
+  #retry(cid: string, attempt: number): void {
+    const timer = setTimeout(
+      () => {
+        this.#retries.delete(timer)
+        void this.provide(cid, { awaitBlocks: true }, attempt + 1)
+      },
+      Math.min(PROVIDE_RETRY_BASE_MS * 2 ** attempt, 60_000),
+    )
+    timer.unref()
+    this.#retries.add(timer)
   }
 
   /**
@@ -101,6 +125,8 @@ export class DhtCatalogue {
 
   /** Stops queued work. */
   stop(): Promise<void> {
+    for (const timer of this.#retries) clearTimeout(timer)
+    this.#retries.clear()
     this.#controller.abort()
     return this.#queue
   }

@@ -14,6 +14,7 @@ import { GgenError } from '../domain/errors.js'
 import type { PeerInfo, WatchEvent } from '../node/api.js'
 import type { BatchItemResult, IngestOptions, IngestResult, RecordSource } from '../node/ingest.js'
 import type { ContentFetcher, RecordLookup } from '../node/install.js'
+import type { NodeEvents } from '../node/local-node.js'
 import type { Store } from '../store/index.js'
 import { type AttachedBitswap, attachBitswap } from './bitswap.js'
 import { DhtCatalogue } from './dht-catalogue.js'
@@ -54,7 +55,7 @@ export interface NetworkHost {
   layout: { peerKey: string; database: string }
   ingest(bytes: Uint8Array, options?: IngestOptions): IngestResult
   ingestMany(items: readonly { bytes: Uint8Array }[], source?: RecordSource): BatchItemResult[]
-  events: Pick<EventEmitter<{ event: [WatchEvent] }>, 'emit' | 'on' | 'off'>
+  events: Pick<EventEmitter<NodeEvents>, 'emit' | 'on' | 'off'>
   store: Pick<Store, 'getRecord' | 'versions' | 'latestPerPackage' | 'isTrusted' | 'getMeta' | 'setMeta'>
   content(): Promise<{ helia: Helia }>
   /** Lets install fetch a package's blocks through the network first (LocalNode). */
@@ -211,7 +212,19 @@ export class Network {
     const policy = this.#host.config.seed ?? 'none'
     if (content && policy !== 'none') this.#seeder = this.#startSeeder(policy)
     this.#host.events.on('event', this.#onRecord)
-    if (content) for (const entry of this.#host.store.latestPerPackage()) void this.#dht.provide(entry.cid)
+    if (content) {
+      this.#provideHeld()
+      this.#host.events.on('imported', this.#provideHeld)
+    }
+  }
+
+  /**
+   * Provides the content of every package whose root block is held (those already provided
+   * are skipped). At start, and after a bundle import: its blocks may belong to releases this
+   * node learned of before, whose provide found nothing to announce then.
+   */
+  readonly #provideHeld = (): void => {
+    for (const entry of this.#host.store.latestPerPackage()) void this.#dht?.provide(entry.cid)
   }
 
   #startSeeder(policy: SeedPolicy): Seeder {
@@ -251,7 +264,7 @@ export class Network {
     if (event.kind !== 'release') return
     const entry = this.#host.store.versions(event.id).find((v) => v.record === event.record)
     if (entry === undefined) return
-    void this.#dht.provide(entry.cid)
+    void this.#dht.provide(entry.cid, { awaitBlocks: event.source === 'bundle' })
     if (event.source !== 'local') void this.#seeder?.offer(entry)
   }
 
@@ -435,6 +448,7 @@ export class Network {
     this.libp2p.removeEventListener('peer:disconnect', this.#onDisconnect)
     this.libp2p.services.pubsub.removeEventListener('subscription-change', this.#onSubscriptionChange)
     this.#host.events.off('event', this.#onRecord)
+    this.#host.events.off('imported', this.#provideHeld)
     await this.#seeder?.stop()
     this.#seeder = undefined
     if (this.#dht !== undefined) this.#host.setRecordLookup?.(undefined)

@@ -9,6 +9,7 @@
 import type { EventEmitter } from 'node:events'
 import type { Store } from '../store/index.js'
 import type { WatchEvent } from './api.js'
+import type { NodeEvents } from './local-node.js'
 
 /** Where announcements go: true when the record was delivered (published to the topic). */
 export interface AnnounceTarget {
@@ -19,7 +20,7 @@ export interface AnnounceTarget {
 export interface AnnouncerComponents {
   store: Pick<Store, 'unannounced' | 'markAnnounced' | 'recordMeta'>
   /** The node's record events; a `local` record wakes the announcer. */
-  events: Pick<EventEmitter<{ event: [WatchEvent] }>, 'on' | 'off'>
+  events: Pick<EventEmitter<NodeEvents>, 'on' | 'off'>
 }
 
 /** Announcer options. */

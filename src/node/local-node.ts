@@ -81,14 +81,24 @@ function toTrustEntry(t: { key: string; addedAt: number; note?: string }): Trust
 }
 
 /** A node on its home, in this process. */
+/** The events of a LocalNode (see `LocalNode.events`). */
+export interface NodeEvents {
+  event: [WatchEvent]
+  imported: []
+}
+
 export class LocalNode implements NodeHandle {
   private closed = false
   private contentStore: Promise<ContentStore> | undefined
   private contentFetcher: ContentFetcher | undefined
   private recordLookup: RecordLookup | undefined
   readonly ingestContext: IngestContext
-  /** Emits `event` with a WatchEvent for every stored record (and, with a network, peer change). */
-  readonly events = new EventEmitter<{ event: [WatchEvent] }>()
+  /**
+   * `event`: a WatchEvent for every stored record (and, with a network, peer change), what
+   * `watch` streams. `imported`: a bundle import finished, so content may now be held whose
+   * records arrived before it (the network provides it then).
+   */
+  readonly events = new EventEmitter<NodeEvents>()
   readonly mode = 'offline' as const
 
   private constructor(
@@ -250,7 +260,11 @@ export class LocalNode implements NodeHandle {
 
   async importBundle(file: string, options?: OperationOptions): Promise<ImportResult> {
     const { importBundle } = await import('./bundle.js')
-    return importBundle(this.bundleContext(), file, options)
+    try {
+      return await importBundle(this.bundleContext(), file, options)
+    } finally {
+      this.events.emit('imported')
+    }
   }
 
   private bundleContext(): BundleContext {

@@ -10,6 +10,8 @@ import { generatePublisherKey } from '../../../src/domain/keys.js'
 import { signRecord } from '../../../src/domain/records.js'
 import type { ReleaseBody } from '../../../src/domain/types.js'
 import { idKey } from '../../../src/net/dht.js'
+import { initHome } from '../../../src/node/init.js'
+import { LocalNode } from '../../../src/node/local-node.js'
 import { startPeer, type TestPeer, tempRoot, waitFor } from './helpers.js'
 
 const EXAMPLES = join(import.meta.dirname, '..', '..', '..', 'examples')
@@ -109,6 +111,32 @@ describe('the network DHT', () => {
     expect(result.installed).toMatchObject([{ id: 'dht-only-pack', version: '2.0.0', cid: published.cid }])
     expect(d!.node.store.versions('dht-only-pack')).toHaveLength(1)
   }, 90_000)
+
+  it('provides the content of a release that came in a bundle once its blocks are stored', async () => {
+    const [a, b] = await chain(2)
+    // A mirror's path: a bundle made on a machine with no network, imported into A.
+    const offline = join(root.dir, 'offline')
+    await initHome(offline)
+    const publisher = await LocalNode.open(offline, {})
+    const published = await publisher.publish(join(EXAMPLES, 'macros-std'))
+    const bundle = join(root.dir, 'macros.bundle')
+    await publisher.exportBundle({ file: bundle })
+    await publisher.close()
+
+    await a!.node.importBundle(bundle)
+    await waitFor(
+      'B to find A among the providers of the imported content',
+      async () => {
+        for await (const p of b!.net.libp2p.contentRouting.findProviders(CID.parse(published.cid), {
+          signal: AbortSignal.timeout(2_000),
+        })) {
+          if (p.id.equals(a!.net.libp2p.peerId)) return true
+        }
+        return false
+      },
+      30_000,
+    )
+  }, 60_000)
 
   it('serves a record under the network namespace, refuses one outside it', async () => {
     const [a, b] = await chain(2)
