@@ -262,6 +262,10 @@ export class Network {
     if (event.type !== 'record' || this.#dht === undefined) return
     if (event.source !== 'network') void this.#dht.putRecord(event.id, event.record)
     if (event.kind !== 'release') return
+    // A release gossip or catch-up brought has no content here yet (install and seeding
+    // provide what they fetch): without a seeder there is nothing to do, and catch-up of
+    // thousands of records should not look each one's versions up.
+    if (event.source === 'network' && this.#seeder === undefined) return
     const entry = this.#host.store.versions(event.id).find((v) => v.record === event.record)
     if (entry === undefined) return
     void this.#dht.provide(entry.cid, { awaitBlocks: event.source === 'bundle' })
