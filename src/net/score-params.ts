@@ -63,6 +63,9 @@ export function recordsTopicScoreParams(): TopicScoreParams {
   }
 }
 
+/** Weight of the squared count of misbehaviours over the threshold (P7). */
+export const BEHAVIOUR_PENALTY_WEIGHT = -10
+
 /** Peer score parameters with the records topic of `topic` scored. */
 export function peerScoreParams(topic: string): Partial<PeerScoreParams> {
   return {
@@ -72,6 +75,14 @@ export function peerScoreParams(topic: string): Partial<PeerScoreParams> {
     decayInterval: DECAY_INTERVAL_MS,
     decayToZero: 0.01,
     retainScore: 3600 * 1000,
+    // P7, behaviour: gossipsub's own misbehaviours (broken IWANT promises, early GRAFTs) and
+    // each message a peer sends over its rate (Network adds those). The first six are free,
+    // so an honest peer that broke a promise or two under load keeps gossiping; a flood of
+    // hundreds sinks far under the graylist, for about as long as the count takes to decay
+    // back to six (x0.9 a second: ~20 s after 50 over the rate, ~40 s after 500).
+    behaviourPenaltyWeight: BEHAVIOUR_PENALTY_WEIGHT,
+    behaviourPenaltyThreshold: 6,
+    behaviourPenaltyDecay: 0.9,
   }
 }
 
