@@ -126,3 +126,28 @@ function scoredGossipsub(init: Parameters<typeof gossipsub>[0]): ReturnType<type
     return pubsub
   }
 }
+
+/** How long the side with the greater PeerId waits before dialing a LAN peer it found. */
+const LAN_DIAL_BACKOFF_MS = 1500
+
+/**
+ * Dials a peer mDNS found, unless connected already or at `maxConnections`. Both sides find
+ * each other at once; the side with the greater PeerId waits a moment, so that usually one
+ * connection, not two, joins them. A failed dial (another network's node, one outside a
+ * private mesh, sharing the LAN) is a warning, not an error.
+ */
+export function dialLanPeer(
+  libp2p: NetNode,
+  peer: PeerInfo,
+  maxConnections: number,
+  warn: (message: string, details: Record<string, unknown>) => void,
+): void {
+  const delay = peer.id.toString() < libp2p.peerId.toString() ? LAN_DIAL_BACKOFF_MS : 0
+  setTimeout(() => {
+    if (libp2p.status !== 'started' || libp2p.getConnections(peer.id).length > 0) return
+    if (libp2p.getConnections().length >= maxConnections) return
+    libp2p.dial(peer.id).catch((err: Error) => {
+      warn('could not dial a LAN peer', { peer: peer.id.toString(), err: err.message })
+    })
+  }, delay).unref()
+}

@@ -8,7 +8,7 @@
 import type { EventEmitter } from 'node:events'
 import { readFile } from 'node:fs/promises'
 import type { Helia } from '@helia/interface'
-import type { PeerInfo as Libp2pPeerInfo, PeerId } from '@libp2p/interface'
+import type { PeerId } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
 import { GgenError } from '../domain/errors.js'
 import type { PeerInfo, WatchEvent } from '../node/api.js'
@@ -19,22 +19,15 @@ import type { Store } from '../store/index.js'
 import { type AttachedBitswap, attachBitswap } from './bitswap.js'
 import { DhtCatalogue } from './dht-catalogue.js'
 import { type FetchOptions, type FetchSummary, type FetchTarget, fetchContent } from './fetch-content.js'
-import { type GossipDecision, validateGossip } from './gossip-validator.js'
-import { createNetNode, type NetNode, type NetNodeInit } from './libp2p-node.js'
-import { DEFAULT_NET_LIMITS, type NetLimits, RateLimiter } from './limits.js'
+import { createNetNode, dialLanPeer, type NetNode, type NetNodeInit } from './libp2p-node.js'
+import { DEFAULT_NET_LIMITS, type NetLimits } from './limits.js'
 import { recordsTopic, syncProtocol } from './names.js'
 import { loadOrCreatePeerKey } from './peer-identity.js'
+import { PullScheduler } from './pull-scheduler.js'
+import { type GossipStats, validateRecordsTopic } from './records-topic.js'
 import { Seeder, type SeedPolicy } from './seeder.js'
 import { CatchUp, type PullResult } from './sync-protocol.js'
 import { SyncStore } from './sync-store.js'
-
-/** How long the side with the greater PeerId waits before dialing a LAN peer it found. */
-const LAN_DIAL_BACKOFF_MS = 1500
-
-/** gossipsub's score keeper, as far as the flood penalty uses it (not on its public type). */
-interface BehaviourPenalties {
-  addPenalty(peer: string, penalty: number, label: string): void
-}
 
 /** The store meta key of the bytes fetched for seeding so far. */
 const SEEDED_BYTES_META = 'seeded_bytes'
@@ -91,19 +84,8 @@ export class Network {
   #dht: DhtCatalogue | undefined
   #seeder: Seeder | undefined
   #timer: NodeJS.Timeout | undefined
-  readonly #pulls = new Map<string, Promise<PullResult | undefined>>()
-  readonly #pullAgain = new Set<string>()
-  /** What catch-up pulls did: pulls that completed, records received, records new here. */
-  readonly syncStats = { pulls: 0, received: 0, added: 0 }
-  /** Counts of gossip decisions, by reason. */
-  readonly gossipStats: Record<GossipDecision['reason'], number> = {
-    added: 0,
-    duplicate: 0,
-    oversized: 0,
-    'rate-limited': 0,
-    invalid: 0,
-    'local-failure': 0,
-  }
+  readonly #pulls: PullScheduler
+  #gossipStats: GossipStats | undefined
 
   private constructor(
     readonly libp2p: NetNode,
@@ -115,6 +97,21 @@ export class Network {
     this.#topic = recordsTopic(host.config.network)
     this.#warn = init.onWarning ?? (() => {})
     this.#onTopicPeer = init.onTopicPeer ?? (() => {})
+    this.#pulls = new PullScheduler({
+      pull: (peer) => this.#catchUp?.pull(peer),
+      peers: () => this.libp2p.getPeers(),
+      warn: this.#warn,
+    })
+  }
+
+  /** Counts of gossip decisions, by reason (records-topic.ts). */
+  get gossipStats(): GossipStats {
+    return this.#gossipStats!
+  }
+
+  /** What catch-up pulls did: pulls that completed, records received, records new here. */
+  get syncStats(): PullScheduler['stats'] {
+    return this.#pulls.stats
   }
 
   /** Builds the libp2p node and starts every part; a failure stops what started. */
@@ -129,7 +126,7 @@ export class Network {
       bootstrap: config.bootstrap,
       mdns: config.mdns,
       onLanPeer: (peer) => {
-        if (net !== undefined) net.#dialLanPeer(peer)
+        if (net !== undefined) dialLanPeer(net.libp2p, peer, limits.max_connections, net.#warn)
       },
       ...(config.psk === undefined ? {} : { psk: await readFile(config.psk) }),
       limits,
@@ -149,27 +146,12 @@ export class Network {
     const { libp2p } = this
     const pubsub = libp2p.services.pubsub
     // 1. Gossip: validate before subscribing, so that no message skips the validator.
-    const limiter = new RateLimiter(this.#limits.messages_per_second, this.#limits.message_burst)
-    pubsub.topicValidators.set(this.#topic, (peer, msg) => {
-      const decision = validateGossip(
-        {
-          maxMessageBytes: this.#limits.max_message_bytes,
-          allow: (p) => limiter.take(p),
-          ingest: (bytes) => this.#host.ingest(bytes, { source: 'network' }),
-        },
-        peer.toString(),
-        msg.data,
-      )
-      this.gossipStats[decision.reason]++
-      if (decision.reason === 'rate-limited') this.#penaliseFlood(peer.toString())
-      if (decision.verdict === 'reject') {
-        this.#warn('rejected a gossip message', {
-          peer: peer.toString(),
-          reason: decision.reason,
-          err: decision.error,
-        })
-      }
-      return decision.verdict as never
+    this.#gossipStats = validateRecordsTopic({
+      pubsub,
+      topic: this.#topic,
+      limits: this.#limits,
+      ingest: (bytes) => this.#host.ingest(bytes, { source: 'network' }),
+      warn: this.#warn,
     })
     pubsub.addEventListener('subscription-change', this.#onSubscriptionChange)
     pubsub.subscribe(this.#topic)
@@ -190,7 +172,7 @@ export class Network {
     libp2p.addEventListener('peer:connect', this.#onConnect)
     libp2p.addEventListener('peer:disconnect', this.#onDisconnect)
     this.#timer = setInterval(() => {
-      for (const peer of libp2p.getPeers()) void this.pull(peer)
+      this.#pulls.pullAll()
     }, this.#limits.sync_interval_ms)
     this.#timer.unref()
     // 3. Content: Bitswap over the content store, so installs fetch and this node serves.
@@ -240,17 +222,6 @@ export class Network {
       },
       warn: this.#warn,
     })
-  }
-
-  /**
-   * A message over its sender's rate is IGNOREd (a REJECT would stick to the message id and
-   * punish every honest relayer of the same record), so the flood costs its sender through
-   * gossipsub's behaviour penalty instead (P7: weight x count squared, decaying), which counts
-   * against that peer alone: a sustained flood keeps it graylisted, so it is throttled.
-   */
-  #penaliseFlood(peer: string): void {
-    const pubsub = this.libp2p.services.pubsub as unknown as { score?: BehaviourPenalties }
-    pubsub.score?.addPenalty(peer, 1, 'flood')
   }
 
   /** What seeding did, when a seeding policy is on. */
@@ -306,24 +277,6 @@ export class Network {
     }
   }
 
-  /**
-   * Dials a peer mDNS found, unless connected already or at the connection limit. Both sides
-   * find each other at once; the side with the greater PeerId waits a moment, so that usually
-   * one connection, not two, joins them.
-   */
-  #dialLanPeer(peer: Libp2pPeerInfo): void {
-    const delay = peer.id.toString() < this.libp2p.peerId.toString() ? LAN_DIAL_BACKOFF_MS : 0
-    setTimeout(() => {
-      const { libp2p } = this
-      if (libp2p.status !== 'started' || libp2p.getConnections(peer.id).length > 0) return
-      if (libp2p.getConnections().length >= this.#limits.max_connections) return
-      libp2p.dial(peer.id).catch((err: Error) => {
-        // Another network's node, or one outside a private mesh, shares the LAN: not an error.
-        this.#warn('could not dial a LAN peer', { peer: peer.id.toString(), err: err.message })
-      })
-    }, delay).unref()
-  }
-
   readonly #onConnect = (evt: CustomEvent<PeerId>): void => {
     this.#host.events.emit('event', { type: 'peer:connect', peerId: evt.detail.toString() })
     void this.pull(evt.detail)
@@ -343,53 +296,9 @@ export class Network {
     this.#host.events.emit('event', { type: 'peer:disconnect', peerId: evt.detail.toString() })
   }
 
-  /**
-   * Pulls what `peer` has and this node lacks; one pull per peer at a time, and a pull asked
-   * for while one runs runs once more after it (the peer may have changed meanwhile). Records
-   * it adds are news to the other peers: each is asked in turn, which shows it this node's
-   * new summary and makes it pull (`onPeerChanged`), hop by hop across the mesh. Never throws.
-   */
+  /** Pulls what `peer` has and this node lacks (pull-scheduler.ts); never throws. */
   pull(peer: PeerId): Promise<PullResult | undefined> {
-    const key = peer.toString()
-    const running = this.#pulls.get(key)
-    if (running !== undefined) {
-      this.#pullAgain.add(key)
-      return running
-    }
-    const catchUp = this.#catchUp
-    if (catchUp === undefined) return Promise.resolve(undefined)
-    const pull = catchUp
-      .pull(peer)
-      .then((result) => {
-        this.syncStats.pulls++
-        this.syncStats.received += result.received
-        this.syncStats.added += result.added
-        if (result.rejected > 0) this.#warn('catch-up received invalid records', { peer: key, ...result })
-        if (result.added > 0) this.#tellPeers(key)
-        return result
-      })
-      .catch((err) => {
-        this.#warn('catch-up failed', { peer: key, err })
-        return undefined
-      })
-      .finally(() => {
-        this.#pulls.delete(key)
-        if (this.#pullAgain.delete(key) && this.#catchUp !== undefined) void this.pull(peer)
-      })
-    // Logs left to other pulls are asked of this peer again once those are done, in case
-    // they failed.
-    void pull.then(async (result) => {
-      if (result === undefined || result.deferred === 0) return
-      await Promise.allSettled(this.#pulls.values())
-      if (this.#catchUp !== undefined) void this.pull(peer)
-    })
-    this.#pulls.set(key, pull)
-    return pull
-  }
-
-  /** Asks every connected peer but `source`, so that each sees this node's new summary. */
-  #tellPeers(source: string): void {
-    for (const peer of this.libp2p.getPeers()) if (peer.toString() !== source) void this.pull(peer)
+    return this.#pulls.pull(peer)
   }
 
   /** The AnnounceTarget of the outbox: delivered when at least one peer got it. */
@@ -461,8 +370,9 @@ export class Network {
     if (this.#bitswap !== undefined) this.#host.setContentFetcher?.(undefined)
     await this.#bitswap?.detach()
     this.#bitswap = undefined
+    const pulls = this.#pulls.stop()
     await this.#catchUp?.stop().catch(() => {})
-    await Promise.allSettled(this.#pulls.values())
+    await pulls
     await this.libp2p.stop()
     this.#syncStore?.close()
     this.#catchUp = undefined
